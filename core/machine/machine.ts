@@ -1,0 +1,354 @@
+// The machine: RAM, VPs, devices and the scheduler. VPs run round-robin in slices of at most
+// `quantum` instructions; virtual time advances one nanosecond per retired instruction, a halted VP
+// skips to its next timer deadline, and the whole schedule is a pure function of the state.
+
+import { PhysMem } from '../memory/phys.js';
+import { EXIT } from '../x86/host.js';
+import type { CpuHost } from '../x86/host.js';
+import { EXC, MSR, SEG } from '../x86/defs/arch.js';
+import { IoBus } from '../devices/iobus.js';
+import { Serial16550 } from '../devices/serial.js';
+import { DebugExit } from '../devices/debugexit.js';
+import { FwCfg } from '../devices/fwcfg.js';
+import { Cmos } from '../devices/cmos.js';
+import { PciHostBridge } from '../devices/pci.js';
+import { LegacyPic } from '../devices/pic.js';
+import { MiscPorts } from '../devices/misc.js';
+import { routeIpi, type IpiRouter, type LocalApic } from '../devices/apic.js';
+import { APIC_MMIO_SIZE } from '../devices/apicdefs.js';
+import type { Msr64, PortMapped, Saveable, SavedSection } from '../devices/types.js';
+import { Vp, VP_STATE } from './vp.js';
+import { cpuid } from './cpuid.js';
+import { BOOT_GDT, buildBootInfo, MULTIBOOT_BOOTLOADER_MAGIC, parseImage } from './multiboot.js';
+import type { MachineEvent, MachineObserver } from './events.js';
+import { NULL_OBSERVER } from './events.js';
+import { StateHasher } from '../util/hash.js';
+import { saveCpuState } from '../x86/snapshot.js';
+import { hex64 } from '../util/bits.js';
+
+/** A machine configuration that cannot be built (message names the option). */
+export class ConfigError extends Error {}
+
+export interface MachineConfig {
+  ramMiB: number;
+  smp: number;
+  cmdline: string;
+  /** Instructions per VP per scheduling round. */
+  quantum?: number;
+}
+
+/** Why Machine.run returned. */
+export type StopReason =
+  | { kind: 'debug-exit'; value: number }
+  | { kind: 'triple-fault'; vp: number; detail: string }
+  | { kind: 'max-insns' }
+  | { kind: 'deadlock'; detail: string }
+  | { kind: 'breakpoint'; vp: number };
+
+export class Machine {
+  readonly mem: PhysMem;
+  readonly vps: Vp[] = [];
+  readonly io: IoBus;
+  readonly serial: Serial16550;
+  /** Port devices by snapshot section name. */
+  readonly devices: Record<string, PortMapped & Saveable>;
+  readonly quantum: number;
+  /** Virtual time at the start of the current round, ns. */
+  private roundNs = 0;
+  /** Index of the VP to run next within the round. */
+  private nextVp = 0;
+  private stop: StopReason | null = null;
+  observer: MachineObserver = NULL_OBSERVER;
+  /** Addresses already reported as unimplemented (report once each). */
+  private readonly reportedUd = new Set<number>();
+  private current: Vp | null = null;
+  /** Hook for VMCALL; returns false when nobody handles it (then #UD). Set by core/hv. */
+  hypercall: ((vp: Vp) => boolean) | null = null;
+
+  constructor(readonly config: MachineConfig, image: Uint8Array) {
+    if (!Number.isInteger(config.smp) || config.smp < 1 || config.smp > 64) throw new ConfigError(`--smp must be 1..64, got ${config.smp}`);
+    if (!Number.isInteger(config.ramMiB) || config.ramMiB < 2 || config.ramMiB > 3072) throw new ConfigError(`--mem must be 2..3072 MiB, got ${config.ramMiB}`);
+    this.quantum = config.quantum ?? 1000;
+    const ramBytes = config.ramMiB * 1048576;
+    this.mem = new PhysMem(ramBytes);
+    this.io = new IoBus();
+    const clock0 = { nowNs: () => (this.current ?? this.vps[0]).nowNs() };
+    this.serial = new Serial16550({ sink: (b) => this.emit({ kind: 'serial', icount: this.icount(), vp: this.current?.index ?? 0, byte: b }) });
+    this.devices = {
+      serial: this.serial,
+      debugexit: new DebugExit({ onExit: (v) => this.debugExit(v) }),
+      fwcfg: new FwCfg({ ramBytes, cpus: config.smp }),
+      cmos: new Cmos({ clock: clock0, ramBytes }),
+      pci: new PciHostBridge(),
+      pic: new LegacyPic(),
+      misc: new MiscPorts({ clock: clock0 }),
+    };
+    for (const d of Object.values(this.devices)) this.io.attach(d);
+
+    const router: IpiRouter = { deliver: (src, ipi) => routeIpi(this.vps.map((v) => v.apic), src, ipi) };
+    for (let k = 0; k < config.smp; k++) {
+      const vp = new Vp(k, this.mem, this.makeHost(k), router);
+      vp.cpu.mmu.localMmio = [{ base: 0xfee00000, size: APIC_MMIO_SIZE, dev: vp.apic }];
+      this.vps.push(vp);
+    }
+    this.boot(image);
+  }
+
+  private boot(image: Uint8Array): void {
+    const ramBytes = this.mem.size;
+    const img = parseImage(image, ramBytes);
+    for (const c of img.chunks) {
+      this.mem.writeBytes(c.addr, c.bytes);
+      this.mem.ram.fill(0, c.addr + c.bytes.length, c.zeroTo);
+    }
+    const info = buildBootInfo(img.end, ramBytes, this.config.cmdline);
+    for (const [a, bytes] of info.writes) this.mem.writeBytes(a, bytes);
+    // The bootstrap processor starts in flat 32-bit protected mode, paging off (Multiboot spec 3.2).
+    const bsp = this.vps[0];
+    const st = bsp.cpu.st;
+    st.cr0 = 0x60000011;
+    st.gdtr.baseLo = BOOT_GDT; st.gdtr.limit = 23;
+    for (let s = 0; s < 6; s++) {
+      const sg = st.seg[s];
+      sg.selector = s === SEG.CS ? 0x08 : 0x10; sg.baseLo = 0; sg.limit = 0xffffffff;
+      sg.attr = s === SEG.CS ? 0xc09b : 0xc093;
+    }
+    st.lo[0] = MULTIBOOT_BOOTLOADER_MAGIC | 0;
+    st.lo[3] = info.mbi;
+    st.ripLo = img.entry | 0;
+    bsp.cpu.updateMode();
+    bsp.state = VP_STATE.RUNNING;
+    this.emit({ kind: 'vp-start', icount: 0, vp: 0, ripLo: st.ripLo, ripHi: 0, reason: 'boot' });
+  }
+
+  private makeHost(index: number): CpuHost {
+    const m = this;
+    const vp = () => m.vps[index];
+    return {
+      ioRead: (port, size) => m.io.read(port, size),
+      ioWrite: (port, size, value) => m.io.write(port, size, value),
+      rdmsr: (idx, out) => m.rdmsr(vp(), idx, out),
+      wrmsr: (idx, lo, hi) => m.wrmsr(vp(), idx, lo, hi),
+      cpuid: (leaf, sub, out) => cpuid(leaf, sub, {
+        vpIndex: index, vpCount: m.vps.length, osxsave: (vp().cpu.st.cr4 & (1 << 18)) !== 0,
+      }, out),
+      tsc: (out) => { const t = vp().nowNs(); out.lo = t % 4294967296; out.hi = Math.floor(t / 4294967296); },
+      getCr8: () => vp().apic.readCr8(),
+      setCr8: (v) => vp().apic.writeCr8(v),
+      unimplemented: (lo, hi, bytes) => {
+        const key = (hi >>> 0) * 4294967296 + (lo >>> 0);
+        if (m.reportedUd.has(key)) return;
+        m.reportedUd.add(key);
+        m.emit({ kind: 'unimplemented', icount: m.icount(), vp: index, ripLo: lo, ripHi: hi, bytes: Array.from(bytes) });
+      },
+    };
+  }
+
+  private rdmsr(vp: Vp, idx: number, out: Msr64): boolean {
+    if (idx === MSR.IA32_APIC_BASE || idx === MSR.IA32_TSC_DEADLINE || (idx >= 0x800 && idx <= 0x8ff)) {
+      return vp.apic.rdmsr(idx, out);
+    }
+    out.lo = 0; out.hi = 0;
+    switch (idx) {
+      case MSR.IA32_MTRRCAP: out.lo = 0x508; return true;
+      case MSR.IA32_MTRR_DEF_TYPE: out.lo = 0xc06; return true;
+      case MSR.IA32_MISC_ENABLE: out.lo = 1; return true;
+      case MSR.IA32_BIOS_SIGN_ID: case MSR.IA32_MCG_CAP: case MSR.IA32_MCG_STATUS: case MSR.IA32_FEATURE_CONTROL:
+      case MSR.IA32_SPEC_CTRL:
+        return true;
+    }
+    if ((idx >= 0x200 && idx <= 0x20f) || idx === 0x250 || idx === 0x258 || idx === 0x259 || (idx >= 0x268 && idx <= 0x26f)) return true;
+    return false;
+  }
+
+  private wrmsr(vp: Vp, idx: number, lo: number, hi: number): boolean {
+    if (idx === MSR.IA32_APIC_BASE || idx === MSR.IA32_TSC_DEADLINE || (idx >= 0x800 && idx <= 0x8ff)) {
+      const ok = vp.apic.wrmsr(idx, lo, hi);
+      if (ok && idx === MSR.IA32_APIC_BASE) {
+        vp.cpu.mmu.localMmio = vp.apic.mmioEnabled() ? [{ base: vp.apic.mmioBase(), size: APIC_MMIO_SIZE, dev: vp.apic }] : [];
+        vp.cpu.mmu.flushAll();
+      }
+      return ok;
+    }
+    switch (idx) {
+      case MSR.IA32_MTRR_DEF_TYPE: case MSR.IA32_MISC_ENABLE: case MSR.IA32_BIOS_SIGN_ID: case MSR.IA32_SPEC_CTRL:
+      case MSR.IA32_MCG_STATUS:
+        return true;
+    }
+    if ((idx >= 0x200 && idx <= 0x20f) || idx === 0x250 || idx === 0x258 || idx === 0x259 || (idx >= 0x268 && idx <= 0x26f)) return true;
+    return false;
+  }
+
+  private emit(e: MachineEvent): void { this.observer.event(e); }
+
+  private debugExit(v: number): void {
+    this.stop = { kind: 'debug-exit', value: v };
+    this.emit({ kind: 'debug-exit', icount: this.icount(), vp: this.current?.index ?? 0, value: v });
+    if (this.current) this.current.cpu.exitCode = EXIT.STOP;
+  }
+
+  /** Global retired-instruction count. */
+  icount(): number {
+    let n = 0;
+    for (const v of this.vps) n += v.cpu.retired;
+    return n;
+  }
+
+  /** Serial input not yet delivered to the UART (the input port's queue). */
+  private readonly serialQueue: number[] = [];
+  private serialQueueHead = 0;
+
+  /**
+   * Queue serial input bytes. They enter the UART one at a time, at round boundaries, whenever its
+   * receive FIFO has room: a pure function of the machine state, so replay needs only the bytes.
+   */
+  queueSerialInput(bytes: Iterable<number>): void {
+    for (const b of bytes) this.serialQueue.push(b & 0xff);
+  }
+
+  private feedSerial(): void {
+    while (this.serialQueueHead < this.serialQueue.length && this.serial.rxFree() > 0) {
+      this.serial.pushInput(this.serialQueue[this.serialQueueHead++]);
+    }
+  }
+
+  /** Run until something stops the machine or `maxInsns` (global) instructions have retired. */
+  run(maxInsns = Infinity): StopReason {
+    this.stop = null;
+    const limit = maxInsns;
+    for (;;) {
+      if (this.stop) return this.stop;
+      const done = this.icount();
+      if (done >= limit) return { kind: 'max-insns' };
+      const roundEnd = this.roundNs + this.quantum;
+      if (this.nextVp === 0) this.feedSerial();
+      let anyRan = false;
+      for (; this.nextVp < this.vps.length; this.nextVp++) {
+        const vp = this.vps[this.nextVp];
+        const r = this.runVp(vp, roundEnd, limit);
+        if (r === 'ran') anyRan = true;
+        if (this.stop) { this.nextVp++; return this.stop; }
+        if (this.icount() >= limit) { return { kind: 'max-insns' }; }
+      }
+      this.nextVp = 0;
+      if (anyRan) { this.roundNs = roundEnd; continue; }
+      // Every VP is idle: skip virtual time to the earliest timer deadline.
+      let next = Infinity;
+      for (const vp of this.vps) if (vp.state === VP_STATE.RUNNING) next = Math.min(next, vp.apic.nextDeadlineNs());
+      if (next === Infinity) {
+        const alive = this.vps.filter((v) => v.state === VP_STATE.RUNNING);
+        return { kind: 'deadlock', detail: alive.length ? `all VPs halted with nothing to wake them (VP ${alive.map((v) => v.index).join(', ')} in HLT)` : 'no VP is running' };
+      }
+      this.roundNs = Math.max(roundEnd, next - (next % 1));
+    }
+  }
+
+  /** Run one VP up to the end of the round. */
+  private runVp(vp: Vp, roundEnd: number, limit: number): 'ran' | 'idle' {
+    const cpu = vp.cpu;
+    this.current = vp;
+    if (vp.state === VP_STATE.WAIT_FOR_SIPI || vp.state === VP_STATE.RUNNING) this.checkInitSipi(vp);
+    if (vp.state !== VP_STATE.RUNNING) { vp.sliceStartNs = roundEnd; vp.sliceStartRetired = cpu.retired; return 'idle'; }
+    if (vp.sliceStartNs < this.roundNs) { vp.sliceStartNs = this.roundNs; }
+    vp.sliceStartRetired = cpu.retired;
+    let ran = false;
+    while (vp.sliceStartNs < roundEnd && !this.stop) {
+      vp.apic.tick(vp.nowNs());
+      if (cpu.st.halted) {
+        if (cpu.canTakeInterrupt() || this.nmiPending(vp)) {
+          cpu.st.halted = false;
+        } else {
+          const dl = vp.apic.nextDeadlineNs();
+          if (dl >= roundEnd) { vp.sliceStartNs = roundEnd; vp.sliceStartRetired = cpu.retired; break; }
+          vp.sliceStartNs = Math.max(dl, vp.sliceStartNs); vp.sliceStartRetired = cpu.retired;
+          continue;
+        }
+      }
+      const now = vp.nowNs();
+      const dl = vp.apic.nextDeadlineNs();
+      let budget = Math.min(roundEnd, dl > now ? dl : now + 1) - now;
+      budget = Math.min(budget, limit - this.icount());
+      if (budget <= 0) break;
+      const before = cpu.retired;
+      const exit = cpu.run(Math.max(1, Math.floor(budget)));
+      if (cpu.retired > before) ran = true;
+      // Keep the slice clock consistent: time = start + instructions retired in this slice.
+      if (exit === EXIT.HALT) {
+        ran = true;
+        continue;
+      }
+      if (exit === EXIT.TRIPLE_FAULT) {
+        const detail = cpu.shutdownReason || 'triple fault';
+        vp.state = VP_STATE.STOPPED;
+        this.stop = { kind: 'triple-fault', vp: vp.index, detail: `${detail} at RIP ${hex64(cpu.st.ripLo, cpu.st.ripHi)}` };
+        this.emit({ kind: 'triple-fault', icount: this.icount(), vp: vp.index, detail: this.stop.detail });
+        break;
+      }
+      if (exit === EXIT.HYPERCALL) {
+        ran = true;
+        if (!this.hypercall || !this.hypercall(vp)) {
+          this.emit({ kind: 'unhandled-hypercall', icount: this.icount(), vp: vp.index, ripLo: cpu.st.ripLo, ripHi: cpu.st.ripHi });
+          if (!cpu.exception(EXC.UD, -1)) {
+            this.stop = { kind: 'triple-fault', vp: vp.index, detail: cpu.shutdownReason };
+            break;
+          }
+        }
+        continue;
+      }
+      if (exit === EXIT.STOP) {
+        if (!this.stop) this.stop = { kind: 'breakpoint', vp: vp.index };
+        break;
+      }
+      if (this.icount() >= limit) break;
+    }
+    this.current = null;
+    return ran ? 'ran' : 'idle';
+  }
+
+  private nmiPending(vp: Vp): boolean { void vp; return false; }
+
+  private checkInitSipi(vp: Vp): void {
+    const apic = vp.apic;
+    if (apic.takeInit()) {
+      if (vp.index !== 0 || vp.state !== VP_STATE.RUNNING) {
+        vp.cpu.resetState();
+        vp.state = VP_STATE.WAIT_FOR_SIPI;
+        vp.initSeen = true;
+      }
+    }
+    const sipi = apic.takeSipi();
+    if (sipi >= 0 && vp.state === VP_STATE.WAIT_FOR_SIPI && vp.initSeen) {
+      const st = vp.cpu.st;
+      vp.cpu.resetState();
+      const cs = st.seg[SEG.CS];
+      cs.selector = sipi << 8; cs.baseLo = sipi << 12; cs.limit = 0xffff; cs.attr = 0x9b;
+      st.ripLo = 0; st.ripHi = 0;
+      vp.cpu.updateMode();
+      vp.state = VP_STATE.RUNNING;
+      vp.initSeen = false;
+      this.emit({ kind: 'vp-start', icount: this.icount(), vp: vp.index, ripLo: sipi << 12, ripHi: 0, reason: 'sipi' });
+    }
+  }
+
+  /** Hash of the whole machine state (RAM, every VP's CPU and APIC, devices). */
+  stateHash(): string {
+    const h = new StateHasher();
+    h.bytes(this.mem.ram);
+    for (const vp of this.vps) {
+      h.value(saveCpuState(vp.cpu.st));
+      h.value(vp.apic.save());
+      h.number(vp.cpu.retired);
+      h.number(vp.state);
+    }
+    h.value(this.saveDevices());
+    return h.digest();
+  }
+
+  saveDevices(): Record<string, SavedSection> {
+    const out: Record<string, SavedSection> = {};
+    for (const [k, d] of Object.entries(this.devices)) out[k] = d.save();
+    return out;
+  }
+
+  apics(): LocalApic[] { return this.vps.map((v) => v.apic); }
+}

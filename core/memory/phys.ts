@@ -1,0 +1,100 @@
+// Guest-physical memory: RAM as one ArrayBuffer from address 0, plus the decoded-instruction cache
+// (owned here because it is keyed by physical page and must die when that page is written).
+
+import type { Insn } from '../x86/decode/insn.js';
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 4096;
+
+/** Something holding write translations that must be dropped when a page starts holding code. */
+export interface WriteTranslationHolder {
+  flushWrites(): void;
+}
+
+export class PhysMem {
+  readonly ram: Uint8Array;
+  readonly dv: DataView;
+  readonly size: number;
+  readonly pages: number;
+  /** Decoded instructions per (page, code mode): index page*3+mode → 4096 slots. */
+  private readonly code = new Map<number, (Insn | undefined)[]>();
+  /** Pages that currently have decoded instructions cached. */
+  readonly codePage: Uint8Array;
+  /** Incremented whenever cached code is dropped; fetch caches compare against it. */
+  codeGen = 0;
+  /** Pages written since the last snapshot (dirty tracking for incremental snapshots). */
+  readonly dirty: Uint8Array;
+  private readonly holders: WriteTranslationHolder[] = [];
+
+  constructor(sizeBytes: number) {
+    if (sizeBytes % PAGE_SIZE) throw new Error('RAM size must be a multiple of 4 KiB');
+    this.size = sizeBytes;
+    this.pages = sizeBytes / PAGE_SIZE;
+    this.ram = new Uint8Array(sizeBytes);
+    this.dv = new DataView(this.ram.buffer);
+    this.codePage = new Uint8Array(this.pages);
+    this.dirty = new Uint8Array(this.pages);
+  }
+
+  registerWriteHolder(h: WriteTranslationHolder): void {
+    this.holders.push(h);
+  }
+
+  isRam(addr: number, size: number): boolean {
+    return addr >= 0 && addr + size <= this.size;
+  }
+
+  /** The decode slots of a RAM page in a mode, creating them (and write-protecting the page) on first use. */
+  codeSlots(page: number, mode: number): (Insn | undefined)[] {
+    const key = page * 3 + mode;
+    let slots = this.code.get(key);
+    if (slots === undefined) {
+      slots = new Array<Insn | undefined>(PAGE_SIZE);
+      this.code.set(key, slots);
+      if (!this.codePage[page]) {
+        this.codePage[page] = 1;
+        // Writes to this page must now take the slow path so they can drop its decoded code.
+        for (const h of this.holders) h.flushWrites();
+      }
+    }
+    return slots;
+  }
+
+  /** Called on a write to a page that holds decoded code. */
+  invalidateCode(page: number): void {
+    if (!this.codePage[page]) return;
+    this.codePage[page] = 0;
+    this.code.delete(page * 3);
+    this.code.delete(page * 3 + 1);
+    this.code.delete(page * 3 + 2);
+    this.codeGen++;
+  }
+
+  /** Drop every decoded instruction (after a snapshot restore). */
+  invalidateAllCode(): void {
+    this.code.clear();
+    this.codePage.fill(0);
+    this.codeGen++;
+  }
+
+  // Plain physical accessors for loaders, devices and page walks. They do not invalidate code
+  // unless they write; every write marks the page dirty.
+  read8(a: number): number { return this.ram[a]; }
+  read32(a: number): number { return this.dv.getUint32(a, true); }
+  write8(a: number, v: number): void { this.noteWrite(a, 1); this.ram[a] = v; }
+  write32(a: number, v: number): void { this.noteWrite(a, 4); this.dv.setUint32(a, v >>> 0, true); }
+  writeBytes(a: number, bytes: Uint8Array): void {
+    for (let p = a >>> PAGE_SHIFT, end = (a + bytes.length - 1) >>> PAGE_SHIFT; p <= end; p++) this.notePage(p);
+    this.ram.set(bytes, a);
+  }
+
+  noteWrite(a: number, size: number): void {
+    this.notePage(Math.floor(a / PAGE_SIZE));
+    if (((a & 0xfff) + size) > PAGE_SIZE) this.notePage(Math.floor(a / PAGE_SIZE) + 1);
+  }
+
+  notePage(p: number): void {
+    this.dirty[p] = 1;
+    if (this.codePage[p]) this.invalidateCode(p);
+  }
+}

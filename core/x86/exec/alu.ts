@@ -1,0 +1,454 @@
+// Integer arithmetic and logic: the eight ALU ops, INC/DEC/NEG/NOT, TEST, shifts and rotates,
+// multiply and divide, bit tests and scans, SHLD/SHRD, XADD/CMPXCHG. 64-bit values are lo/hi halves.
+
+import type { Cpu } from '../cpu.js';
+import { Fault, sizeMask, ucmp } from '../cpu.js';
+import type { Insn } from '../decode/insn.js';
+import { FORM } from '../decode/insn.js';
+import { ALU } from '../decode/ops.js';
+import { EXC, FLAG } from '../defs/arch.js';
+import { LF } from '../state.js';
+import { PARITY } from '../../util/bits.js';
+
+const B64 = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+const M64 = (1n << 64n) - 1n;
+
+/** Source operand of a two-operand instruction (FORM.EG / GE / EI); sets c.vhi for 8-byte sizes. */
+export function readSrc(c: Cpu, i: Insn, size: number): number {
+  switch (i.form) {
+    case FORM.EG: return c.getReg(size, i.reg);
+    case FORM.GE: return c.readE(i, size);
+    default: c.vhi = i.immHi; return size === 1 ? i.imm & 0xff : size === 2 ? i.imm & 0xffff : i.imm | 0;
+  }
+}
+
+/** Apply ALU operation `op` to a and b; returns lo, high half in c.vhi; records lazy flags. */
+export function aluOp(c: Cpu, op: number, size: number, a: number, ahi: number, b: number, bhi: number): number {
+  const st = c.st;
+  let lo: number, hi = 0;
+  switch (op) {
+    case ALU.ADD: case ALU.ADC: {
+      const cin = op === ALU.ADC && c.cf() ? 1 : 0;
+      if (size === 8) {
+        const s = (a >>> 0) + (b >>> 0) + cin;
+        lo = s | 0; hi = (ahi + bhi + (s > 0xffffffff ? 1 : 0)) | 0;
+      } else lo = (a + b + cin) & sizeMask(size);
+      st.lfCarry = cin;
+      c.setLazy(op === ALU.ADD ? LF.ADD : LF.ADC, size, lo, hi, a, ahi, b, bhi);
+      break;
+    }
+    case ALU.SUB: case ALU.SBB: case ALU.CMP: {
+      const cin = op === ALU.SBB && c.cf() ? 1 : 0;
+      if (size === 8) {
+        const s = (a >>> 0) - (b >>> 0) - cin;
+        lo = s | 0; hi = (ahi - bhi - (s < 0 ? 1 : 0)) | 0;
+      } else lo = (a - b - cin) & sizeMask(size);
+      st.lfCarry = cin;
+      c.setLazy(op === ALU.SBB ? LF.SBB : LF.SUB, size, lo, hi, a, ahi, b, bhi);
+      break;
+    }
+    case ALU.AND: lo = a & b; hi = ahi & bhi; c.setLazy(LF.LOGIC, size, lo, hi, 0, 0, 0, 0); break;
+    case ALU.OR: lo = a | b; hi = ahi | bhi; c.setLazy(LF.LOGIC, size, lo, hi, 0, 0, 0, 0); break;
+    default: lo = a ^ b; hi = ahi ^ bhi; c.setLazy(LF.LOGIC, size, lo, hi, 0, 0, 0, 0); break;
+  }
+  if (size !== 8) hi = 0;
+  c.vhi = hi;
+  return lo;
+}
+
+export function execAlu(c: Cpu, i: Insn): void {
+  const size = i.osz;
+  const op = i.sub;
+  let a: number, ahi: number;
+  const b = readSrc(c, i, size);
+  const bhi = size === 8 ? c.vhi : 0;
+  if (i.form === FORM.GE) { a = c.getReg(size, i.reg); ahi = size === 8 ? c.vhi : 0; }
+  else { a = c.readE(i, size); ahi = size === 8 ? c.vhi : 0; }
+  const r = aluOp(c, op, size, a, ahi, b, bhi);
+  if (op === ALU.CMP) return;
+  const rhi = c.vhi;
+  if (i.form === FORM.GE) c.setReg(size, i.reg, r, rhi);
+  else c.writeE(i, size, r, rhi);
+}
+
+export function execTest(c: Cpu, i: Insn): void {
+  const size = i.osz;
+  const b = readSrc(c, i, size);
+  const bhi = c.vhi;
+  const a = c.readE(i, size);
+  const ahi = size === 8 ? c.vhi : 0;
+  c.setLazy(LF.LOGIC, size, a & b, size === 8 ? ahi & bhi : 0, 0, 0, 0, 0);
+}
+
+export function execIncDec(c: Cpu, i: Insn, dec: boolean): void {
+  const size = i.osz;
+  const a = c.readE(i, size);
+  const ahi = size === 8 ? c.vhi : 0;
+  const carry = c.cf() ? 1 : 0;
+  let lo: number, hi = 0;
+  if (size === 8) {
+    const s = (a >>> 0) + (dec ? -1 : 1);
+    lo = s | 0; hi = (ahi + (s > 0xffffffff ? 1 : s < 0 ? -1 : 0)) | 0;
+  } else lo = (a + (dec ? -1 : 1)) & sizeMask(size);
+  c.writeE(i, size, lo, hi);
+  c.setLazy(dec ? LF.DEC : LF.INC, size, lo, hi, a, ahi, 1, 0);
+  c.st.lfCarry = carry;
+}
+
+export function execNotNeg(c: Cpu, i: Insn, neg: boolean): void {
+  const size = i.osz;
+  const a = c.readE(i, size);
+  const ahi = size === 8 ? c.vhi : 0;
+  if (!neg) {
+    c.writeE(i, size, ~a & sizeMask(size), ~ahi);
+    return;
+  }
+  const r = aluOp(c, ALU.SUB, size, 0, 0, a, ahi);
+  c.writeE(i, size, r, c.vhi);
+}
+
+/** Shift/rotate count source: 1, CL or imm8; masked to 5 bits (6 for 64-bit). */
+function shiftCount(c: Cpu, i: Insn, size: number): number {
+  const raw = i.form === FORM.E1 ? 1 : i.form === FORM.ECL ? c.st.lo[1] & 0xff : i.imm & 0xff;
+  return raw & (size === 8 ? 63 : 31);
+}
+
+function setFlagBits(c: Cpu, cf: boolean, of: boolean | null, res: bigint | null, size: number, resLo: number, resHi: number): void {
+  c.materialize();
+  const st = c.st;
+  let f = st.flags & ~FLAG.CF;
+  if (cf) f |= FLAG.CF;
+  if (of !== null) f = of ? f | FLAG.OF : f & ~FLAG.OF;
+  if (res !== null || resLo !== undefined) {
+    void res;
+    const m = sizeMask(size);
+    const zero = size === 8 ? (resLo | resHi) === 0 : (resLo & m) === 0;
+    const sign = size === 8 ? resHi < 0 : size === 4 ? resLo < 0 : ((resLo >> (size * 8 - 1)) & 1) === 1;
+    f = (f & ~(FLAG.ZF | FLAG.SF | FLAG.PF)) | (zero ? FLAG.ZF : 0) | (sign ? FLAG.SF : 0) |
+      (PARITY[resLo & 0xff] ? FLAG.PF : 0);
+  }
+  st.flags = f;
+}
+
+export function execShift(c: Cpu, i: Insn): void {
+  const size = i.osz;
+  const count = shiftCount(c, i, size);
+  const a = c.readE(i, size);
+  const ahi = size === 8 ? c.vhi : 0;
+  const bits = size * 8;
+  const kind = i.sub;
+  if (kind <= 3) {
+    // Rotates: flags other than CF/OF are untouched.
+    const v = B64(a, ahi) & ((1n << BigInt(bits)) - 1n);
+    let r: bigint, cf: boolean;
+    const n = BigInt(bits);
+    const maskN = (1n << n) - 1n;
+    if (kind === 0 || kind === 1) {
+      if (count === 0) return;
+      const k = BigInt(count % bits);
+      r = kind === 0 ? ((v << k) | (v >> ((n - k) % n))) & maskN : ((v >> k) | (v << ((n - k) % n))) & maskN;
+      cf = kind === 0 ? (r & 1n) === 1n : ((r >> (n - 1n)) & 1n) === 1n;
+    } else {
+      const cnt = size === 1 ? count % 9 : size === 2 ? count % 17 : count;
+      if (cnt === 0) { if (count === 0) return; }
+      const cin = c.cf() ? 1n : 0n;
+      const k = BigInt(cnt);
+      const wide = (cin << n) | v; // n+1 bit value, carry on top
+      const m1 = (1n << (n + 1n)) - 1n;
+      const rot = kind === 2 ? ((wide << k) | (wide >> ((n + 1n - k) % (n + 1n)))) & m1
+        : ((wide >> k) | (wide << ((n + 1n - k) % (n + 1n)))) & m1;
+      r = rot & maskN;
+      cf = (rot >> n) === 1n;
+    }
+    const msb = ((r >> (n - 1n)) & 1n) === 1n;
+    let of: boolean;
+    if (kind === 0 || kind === 2) of = msb !== cf;
+    else of = msb !== (((r >> (n - 2n)) & 1n) === 1n);
+    const lo = Number(r & 0xffffffffn) | 0, hi = Number(r >> 32n) | 0;
+    c.writeE(i, size, lo, hi);
+    c.materialize();
+    let f = c.st.flags & ~(FLAG.CF | FLAG.OF);
+    if (cf) f |= FLAG.CF;
+    if (of) f |= FLAG.OF;
+    c.st.flags = f;
+    return;
+  }
+  if (count === 0) return;
+  let lo: number, hi: number, cf: boolean, of: boolean;
+  if (size === 8) {
+    const v = B64(a, ahi);
+    const k = BigInt(count);
+    let r: bigint;
+    if (kind === 4) { r = (v << k) & M64; cf = ((v >> (64n - k)) & 1n) === 1n; of = ((r >> 63n) & 1n) === 1n !== cf; }
+    else if (kind === 5) { r = v >> k; cf = ((v >> (k - 1n)) & 1n) === 1n; of = (v >> 63n) === 1n; }
+    else { const sv = BigInt.asIntN(64, v); r = BigInt.asUintN(64, sv >> k); cf = ((sv >> (k - 1n)) & 1n) === 1n; of = false; }
+    lo = Number(r & 0xffffffffn) | 0; hi = Number(r >> 32n) | 0;
+  } else {
+    const m = sizeMask(size);
+    const ua = (a & m) >>> 0;
+    hi = 0;
+    if (kind === 4) {
+      lo = count >= 32 ? 0 : (ua << count) & m;
+      cf = count <= bits ? ((ua >>> (bits - count)) & 1) === 1 : false;
+      if (count > bits) cf = false;
+      of = ((lo >>> (bits - 1)) & 1) === 1 !== cf;
+    } else if (kind === 5) {
+      lo = count >= 32 ? 0 : (ua >>> count) & m;
+      cf = count <= bits ? ((ua >>> (count - 1)) & 1) === 1 : false;
+      of = ((ua >>> (bits - 1)) & 1) === 1;
+    } else {
+      const sa = (ua << (32 - bits)) >> (32 - bits);
+      lo = (sa >> Math.min(count, 31)) & m;
+      cf = ((sa >> Math.min(count - 1, 31)) & 1) === 1;
+      of = false;
+    }
+  }
+  c.writeE(i, size, lo, hi);
+  setFlagBits(c, cf, count === 1 ? of : of, null, size, lo, hi);
+  // AF is undefined after shifts; real CPUs clear it for non-zero counts.
+  c.st.flags &= ~FLAG.AF;
+}
+
+export function execShiftDouble(c: Cpu, i: Insn, right: boolean): void {
+  const size = i.osz;
+  const raw = i.form === FORM.ECL ? c.st.lo[1] & 0xff : i.imm & 0xff;
+  const count = raw & (size === 8 ? 63 : 31);
+  const a = c.readE(i, size);
+  const ahi = size === 8 ? c.vhi : 0;
+  if (count === 0) return;
+  const b = c.getReg(size, i.reg);
+  const bhi = size === 8 ? c.vhi : 0;
+  const n = BigInt(size * 8);
+  const mask = (1n << n) - 1n;
+  const dst = B64(a, ahi) & mask, src = B64(b, bhi) & mask;
+  const k = BigInt(count);
+  let r: bigint, cf: boolean;
+  if (size === 2 && count > 16) {
+    // Undefined result for 16-bit counts > 16; mimic Intel: shift through a 48-bit value.
+    const wide = right ? (dst | (src << 16n) | (dst << 32n)) : ((dst << 32n) | (src << 16n) | dst);
+    r = right ? (wide >> k) & mask : (wide << k >> 32n) & mask;
+    cf = right ? ((wide >> (k - 1n)) & 1n) === 1n : (((wide << (k - 1n)) >> 47n) & 1n) === 1n;
+  } else if (right) {
+    r = ((dst >> k) | (src << (n - k))) & mask;
+    cf = ((dst >> (k - 1n)) & 1n) === 1n;
+  } else {
+    r = ((dst << k) | (src >> (n - k))) & mask;
+    cf = ((dst >> (n - k)) & 1n) === 1n;
+  }
+  const lo = Number(r & 0xffffffffn) | 0, hi = Number(r >> 32n) | 0;
+  c.writeE(i, size, lo, hi);
+  const of = ((r >> (n - 1n)) & 1n) !== ((dst >> (n - 1n)) & 1n);
+  setFlagBits(c, cf, of, null, size, lo, hi);
+  c.st.flags &= ~FLAG.AF;
+}
+
+/** MUL / IMUL (one operand): RDX:RAX = RAX * r/m. */
+export function execMulWide(c: Cpu, i: Insn, signed: boolean): void {
+  const size = i.osz;
+  const b = c.readE(i, size);
+  const bhi = size === 8 ? c.vhi : 0;
+  const st = c.st;
+  const bits = BigInt(size * 8);
+  const mask = (1n << bits) - 1n;
+  let x = B64(st.lo[0], st.hi[0]) & mask, y = B64(b, bhi) & mask;
+  if (signed) { x = BigInt.asIntN(size * 8, x); y = BigInt.asIntN(size * 8, y); }
+  const p = x * y;
+  const up = BigInt.asUintN(size * 16, p);
+  const low = up & mask, high = up >> bits;
+  let overflow: boolean;
+  if (signed) overflow = BigInt.asIntN(size * 8, low) !== p;
+  else overflow = high !== 0n;
+  const lo32 = (v: bigint) => Number(v & 0xffffffffn) | 0;
+  if (size === 1) c.setReg(2, 0, Number(up), 0);
+  else if (size === 2) { c.setReg(2, 0, Number(low), 0); c.setReg(2, 2, Number(high), 0); }
+  else {
+    c.setReg(size, 0, lo32(low), lo32(low >> 32n));
+    c.setReg(size, 2, lo32(high), lo32(high >> 32n));
+  }
+  mulFlags(c, overflow, size, lo32(low), lo32(low >> 32n));
+}
+
+function mulFlags(c: Cpu, overflow: boolean, size: number, lo: number, hi: number): void {
+  // CF = OF = overflow; SF, ZF, PF as Intel computes them from the low result; AF cleared.
+  setFlagBits(c, overflow, overflow, null, size, lo, hi);
+  c.st.flags &= ~FLAG.AF;
+}
+
+/** IMUL Gv, Ev (two operand) and IMUL Gv, Ev, imm (three operand). */
+export function execImul(c: Cpu, i: Insn, three: boolean): void {
+  const size = i.osz;
+  const a = c.readE(i, size);
+  const ahi = size === 8 ? c.vhi : 0;
+  let b: number, bhi: number;
+  if (three) { b = i.imm; bhi = i.immHi; }
+  else { b = c.getReg(size, i.reg); bhi = size === 8 ? c.vhi : 0; }
+  let lo: number, hi = 0, overflow: boolean;
+  if (size === 4) {
+    const p = BigInt(a | 0) * BigInt(b | 0);
+    lo = Number(BigInt.asIntN(32, p));
+    overflow = BigInt(lo) !== p;
+  } else if (size === 2) {
+    const p = ((a << 16) >> 16) * ((b << 16) >> 16);
+    lo = p & 0xffff;
+    overflow = ((lo << 16) >> 16) !== p;
+  } else {
+    const p = BigInt.asIntN(64, B64(a, ahi)) * BigInt.asIntN(64, B64(b, bhi));
+    const r = BigInt.asIntN(64, p);
+    overflow = r !== p;
+    lo = Number(BigInt.asUintN(32, r)) | 0; hi = Number(BigInt.asIntN(32, r >> 32n));
+  }
+  c.setReg(size, i.reg, lo, hi);
+  mulFlags(c, overflow, size, lo, hi);
+}
+
+/** DIV / IDIV: RDX:RAX / r/m → quotient RAX, remainder RDX; #DE on zero or overflow. */
+export function execDiv(c: Cpu, i: Insn, signed: boolean): void {
+  const size = i.osz;
+  const b = c.readE(i, size);
+  const bhi = size === 8 ? c.vhi : 0;
+  const st = c.st;
+  const bits = size * 8;
+  const B = BigInt(bits);
+  let divisor = B64(b, bhi) & ((1n << B) - 1n);
+  if (divisor === 0n) throw new Fault(EXC.DE);
+  let dividend: bigint;
+  if (size === 1) dividend = BigInt(st.lo[0] & 0xffff);
+  else if (size === 2) dividend = (BigInt(st.lo[2] & 0xffff) << 16n) | BigInt(st.lo[0] & 0xffff);
+  else if (size === 4) dividend = (BigInt(st.lo[2] >>> 0) << 32n) | BigInt(st.lo[0] >>> 0);
+  else dividend = (B64(st.lo[2], st.hi[2]) << 64n) | B64(st.lo[0], st.hi[0]);
+  if (signed) { dividend = BigInt.asIntN(bits * 2, dividend); divisor = BigInt.asIntN(bits, divisor); }
+  const q = dividend / divisor; // BigInt division truncates toward zero, as IDIV does
+  const r = dividend % divisor;
+  if (signed ? BigInt.asIntN(bits, q) !== q : q >> B !== 0n) throw new Fault(EXC.DE);
+  const uq = BigInt.asUintN(bits, q), ur = BigInt.asUintN(bits, r);
+  const lo32 = (v: bigint) => Number(v & 0xffffffffn) | 0;
+  if (size === 1) c.setReg(2, 0, Number(uq) | (Number(ur) << 8), 0);
+  else {
+    c.setReg(size, 0, lo32(uq), lo32(uq >> 32n));
+    c.setReg(size, 2, lo32(ur), lo32(ur >> 32n));
+  }
+}
+
+/** BT/BTS/BTR/BTC with a register or immediate bit offset. */
+export function execBt(c: Cpu, i: Insn): void {
+  const size = i.osz;
+  const bits = size * 8;
+  const st = c.st;
+  let offLo: number, offHi = 0;
+  if (i.form === FORM.EI) offLo = i.imm & (bits - 1);
+  else { offLo = c.getReg(size, i.reg); offHi = size === 8 ? c.vhi : 0; }
+  let bit: number;
+  if (i.mod === 3) {
+    bit = offLo & (bits - 1);
+  } else {
+    c.ea(i);
+    if (i.form !== FORM.EI) {
+      // A register bit offset is signed and may address memory outside the operand.
+      let off = size === 2 ? BigInt((offLo << 16) >> 16) : size === 4 ? BigInt(offLo | 0) : BigInt.asIntN(64, B64(offLo, offHi));
+      const byteOff = (off >> BigInt(Math.log2(bits))) * BigInt(size);
+      off = off & BigInt(bits - 1);
+      const ea = BigInt.asUintN(64, B64(c.eaLo, c.eaHi) + byteOff);
+      c.eaLo = Number(ea & 0xffffffffn) | 0; c.eaHi = Number(ea >> 32n) | 0;
+      if (!c.long) c.eaHi = 0;
+      bit = Number(off);
+    } else bit = offLo;
+  }
+  let v = i.mod === 3 ? c.getReg(size, i.rm) : c.readMem(size);
+  let vhi = size === 8 ? c.vhi : 0;
+  const inHi = bit >= 32;
+  const mask = 1 << (bit & 31);
+  const old = ((inHi ? vhi : v) & mask) !== 0;
+  if (i.sub !== 0) {
+    const apply = (x: number) => (i.sub === 1 ? x | mask : i.sub === 2 ? x & ~mask : x ^ mask);
+    if (inHi) vhi = apply(vhi); else v = apply(v);
+    if (i.mod === 3) c.setReg(size, i.rm, v, vhi); else c.writeMem(size, v, vhi);
+  }
+  c.materialize();
+  st.flags = old ? st.flags | FLAG.CF : st.flags & ~FLAG.CF;
+}
+
+/** BSF/BSR (and TZCNT/LZCNT decoded as them): ZF=1 and destination unchanged when the source is 0. */
+export function execBitScan(c: Cpu, i: Insn, reverse: boolean): void {
+  const size = i.osz;
+  const v = c.readE(i, size);
+  const vhi = size === 8 ? c.vhi : 0;
+  c.materialize();
+  const st = c.st;
+  const m = sizeMask(size);
+  const lo = v & m;
+  if ((lo | vhi) === 0) { st.flags |= FLAG.ZF; return; }
+  let idx: number;
+  if (reverse) idx = vhi !== 0 ? 63 - Math.clz32(vhi) : 31 - Math.clz32(lo);
+  else idx = lo !== 0 ? 31 - Math.clz32(lo & -lo) : 63 - Math.clz32(vhi & -vhi);
+  st.flags &= ~FLAG.ZF;
+  c.setReg(size, i.reg, idx, 0);
+}
+
+export function execPopcnt(c: Cpu, i: Insn): void {
+  const size = i.osz;
+  const v = c.readE(i, size);
+  const vhi = size === 8 ? c.vhi : 0;
+  const pc = (x: number) => { x = x - ((x >>> 1) & 0x55555555); x = (x & 0x33333333) + ((x >>> 2) & 0x33333333); return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24; };
+  const n = pc(v & sizeMask(size)) + pc(vhi);
+  c.setReg(size, i.reg, n, 0);
+  c.materialize();
+  c.st.flags = (c.st.flags & ~(FLAG.CF | FLAG.PF | FLAG.AF | FLAG.ZF | FLAG.SF | FLAG.OF)) | (n === 0 ? FLAG.ZF : 0);
+}
+
+export function execXadd(c: Cpu, i: Insn): void {
+  const size = i.osz;
+  const a = c.readE(i, size);
+  const ahi = size === 8 ? c.vhi : 0;
+  const b = c.getReg(size, i.reg);
+  const bhi = size === 8 ? c.vhi : 0;
+  const r = aluOp(c, ALU.ADD, size, a, ahi, b, bhi);
+  const rhi = c.vhi;
+  c.writeE(i, size, r, rhi);
+  c.setReg(size, i.reg, a, ahi);
+}
+
+export function execCmpxchg(c: Cpu, i: Insn): void {
+  const size = i.osz;
+  const st = c.st;
+  const d = c.readE(i, size);
+  const dhi = size === 8 ? c.vhi : 0;
+  const acc = c.getReg(size, 0);
+  const acchi = size === 8 ? c.vhi : 0;
+  aluOp(c, ALU.CMP, size, acc, acchi, d, dhi);
+  if (ucmp(acc, acchi, d, dhi, size) === 0) {
+    const s = c.getReg(size, i.reg);
+    c.writeE(i, size, s, size === 8 ? c.vhi : 0);
+  } else {
+    // The destination is written back with its own value (a locked RMW always writes).
+    c.writeE(i, size, d, dhi);
+    c.setReg(size, 0, d, dhi);
+  }
+  void st;
+}
+
+export function execCmpxchg8b(c: Cpu, i: Insn): void {
+  const st = c.st;
+  c.ea(i);
+  const wide = (i.pfx & 64) !== 0; // REX.W → CMPXCHG16B
+  if (wide && (c.eaLo & 15)) throw new Fault(EXC.GP, 0);
+  const eaLo = c.eaLo, eaHi = c.eaHi;
+  const lo = c.readMem(wide ? 8 : 4);
+  const lohi = wide ? c.vhi : 0;
+  c.eaLo = (eaLo + (wide ? 8 : 4)) | 0; c.eaHi = eaHi;
+  const hi = c.readMem(wide ? 8 : 4);
+  const hihi = wide ? c.vhi : 0;
+  const sz = wide ? 8 : 4;
+  const eq = lo === c.getReg(sz, 0) && (!wide || lohi === c.vhi) && hi === c.getReg(sz, 2) && (!wide || hihi === c.vhi);
+  c.materialize();
+  if (eq) {
+    c.eaLo = eaLo; c.eaHi = eaHi;
+    c.writeMem(sz, st.lo[3], st.hi[3]);
+    c.eaLo = (eaLo + sz) | 0;
+    c.writeMem(sz, st.lo[1], st.hi[1]);
+    st.flags |= FLAG.ZF;
+  } else {
+    c.setReg(sz, 0, lo, lohi);
+    c.setReg(sz, 2, hi, hihi);
+    st.flags &= ~FLAG.ZF;
+  }
+}

@@ -1,0 +1,306 @@
+// SSE/SSE2 data movement and integer operations, MXCSR, FXSAVE/FXRSTOR. XMM registers are four
+// int32 lanes each in CpuState.xmm. Floating-point SSE arithmetic is not implemented (#UD, reported).
+
+import type { Cpu } from '../cpu.js';
+import { Fault } from '../cpu.js';
+import type { Insn } from '../decode/insn.js';
+import { FORM, PFX } from '../decode/insn.js';
+import { OP } from '../decode/ops.js';
+import { CR0, CR4, EXC } from '../defs/arch.js';
+
+/** #UD/#NM checks common to every SSE instruction. */
+export function sseAvailable(c: Cpu): void {
+  const st = c.st;
+  if (st.cr0 & CR0.EM || !(st.cr4 & CR4.OSFXSR)) throw new Fault(EXC.UD);
+  if (st.cr0 & CR0.TS) throw new Fault(EXC.NM);
+}
+
+const tmp = new Int32Array(4);
+
+/** Load the r/m XMM operand (register or 16 bytes of memory) into dst. */
+function loadW(c: Cpu, i: Insn, dst: Int32Array, aligned: boolean): void {
+  if (i.mod === 3) { const b = i.rm * 4; for (let k = 0; k < 4; k++) dst[k] = c.st.xmm[b + k]; return; }
+  c.ea(i);
+  if (aligned && (c.eaLo & 15)) throw new Fault(EXC.GP, 0);
+  const lo = c.eaLo, hi = c.eaHi;
+  // Probe the whole operand first so a fault in the second half leaves nothing half-read.
+  c.mmu.probe(lo, hi, 16, 0);
+  dst[0] = c.readMem(8); dst[1] = c.vhi;
+  c.eaLo = (lo + 8) | 0; c.eaHi = (lo >>> 0) + 8 > 0xffffffff ? (hi + 1) | 0 : hi;
+  dst[2] = c.readMem(8); dst[3] = c.vhi;
+  c.eaLo = lo; c.eaHi = hi;
+}
+
+function storeW(c: Cpu, i: Insn, src: Int32Array | number[], aligned: boolean): void {
+  if (i.mod === 3) { const b = i.rm * 4; for (let k = 0; k < 4; k++) c.st.xmm[b + k] = src[k]; return; }
+  c.ea(i);
+  if (aligned && (c.eaLo & 15)) throw new Fault(EXC.GP, 0);
+  const lo = c.eaLo, hi = c.eaHi;
+  c.mmu.probe(lo, hi, 16, 1);
+  c.writeMem(8, src[0], src[1]);
+  c.eaLo = (lo + 8) | 0; c.eaHi = (lo >>> 0) + 8 > 0xffffffff ? (hi + 1) | 0 : hi;
+  c.writeMem(8, src[2], src[3]);
+}
+
+export function execSseMove(c: Cpu, i: Insn): void {
+  sseAvailable(c);
+  const x = c.st.xmm;
+  const g = i.reg * 4;
+  const aligned = i.sub === 1;
+  switch (i.op) {
+    case OP.MOVUPS: {
+      if (i.form === FORM.GE) { loadW(c, i, tmp, aligned); for (let k = 0; k < 4; k++) x[g + k] = tmp[k]; }
+      else { for (let k = 0; k < 4; k++) tmp[k] = x[g + k]; storeW(c, i, tmp, aligned); }
+      return;
+    }
+    case OP.MOVSS: case OP.MOVSD: {
+      const n = i.op === OP.MOVSS ? 1 : 2;
+      if (i.form === FORM.GE) {
+        if (i.mod === 3) { for (let k = 0; k < n; k++) x[g + k] = x[i.rm * 4 + k]; }
+        else {
+          c.ea(i);
+          const v = c.readMem(n * 4); const vh = c.vhi;
+          x[g] = v; x[g + 1] = n === 2 ? vh : 0; x[g + 2] = 0; x[g + 3] = 0;
+        }
+      } else if (i.mod === 3) { for (let k = 0; k < n; k++) x[i.rm * 4 + k] = x[g + k]; }
+      else { c.ea(i); c.writeMem(n * 4, x[g], x[g + 1]); }
+      return;
+    }
+    case OP.MOVLPS: case OP.MOVHPS: {
+      const off = i.op === OP.MOVLPS ? 0 : 2;
+      if (i.form === FORM.GE) {
+        if (i.mod === 3) {
+          // MOVHLPS / MOVLHPS register forms.
+          const s = i.rm * 4;
+          if (off === 0) { x[g] = x[s + 2]; x[g + 1] = x[s + 3]; } else { x[g + 2] = x[s]; x[g + 3] = x[s + 1]; }
+        } else { c.ea(i); const v = c.readMem(8); x[g + off] = v; x[g + off + 1] = c.vhi; }
+      } else { c.ea(i); c.writeMem(8, x[g + off], x[g + off + 1]); }
+      return;
+    }
+    case OP.MOVD: {
+      const wide = (i.pfx & PFX.REXW) !== 0;
+      if (i.form === FORM.GE) {
+        const v = c.readE(i, wide ? 8 : 4);
+        x[g] = v; x[g + 1] = wide ? c.vhi : 0; x[g + 2] = 0; x[g + 3] = 0;
+      } else {
+        if (i.mod !== 3) c.ea(i);
+        c.writeE(i, wide ? 8 : 4, x[g], x[g + 1]);
+      }
+      return;
+    }
+    case OP.MOVQ: {
+      if (i.form === FORM.GE) {
+        let lo: number, hi: number;
+        if (i.mod === 3) { lo = x[i.rm * 4]; hi = x[i.rm * 4 + 1]; }
+        else { c.ea(i); lo = c.readMem(8); hi = c.vhi; }
+        x[g] = lo; x[g + 1] = hi; x[g + 2] = 0; x[g + 3] = 0;
+      } else if (i.mod === 3) {
+        const d = i.rm * 4;
+        x[d] = x[g]; x[d + 1] = x[g + 1]; x[d + 2] = 0; x[d + 3] = 0;
+      } else { c.ea(i); c.writeMem(8, x[g], x[g + 1]); }
+      return;
+    }
+  }
+}
+
+const a8 = new Uint8Array(16), b8 = new Uint8Array(16), r8 = new Uint8Array(16);
+const a16 = new Int16Array(a8.buffer), b16 = new Int16Array(b8.buffer), r16 = new Int16Array(r8.buffer);
+const a32 = new Int32Array(a8.buffer), b32 = new Int32Array(b8.buffer), r32 = new Int32Array(r8.buffer);
+const as8 = new Int8Array(a8.buffer), bs8 = new Int8Array(b8.buffer);
+const au16 = new Uint16Array(a8.buffer), bu16 = new Uint16Array(b8.buffer);
+const ab = new BigUint64Array(a8.buffer), bb = new BigUint64Array(b8.buffer), rb = new BigUint64Array(r8.buffer);
+
+const sat8 = (v: number) => (v > 127 ? 127 : v < -128 ? -128 : v);
+const sat16 = (v: number) => (v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+const usat8 = (v: number) => (v > 255 ? 255 : v < 0 ? 0 : v);
+const usat16 = (v: number) => (v > 65535 ? 65535 : v < 0 ? 0 : v);
+
+/** Shift count from the low 64 bits of an XMM operand (saturating to 'too large'). */
+function countOf(b: Int32Array): number {
+  return b[1] !== 0 || (b[0] >>> 0) > 255 ? 255 : b[0] >>> 0;
+}
+
+function shiftLanes(op: string, count: number): void {
+  const bits = op.endsWith('W') ? 16 : op.endsWith('D') ? 32 : 64;
+  if (bits === 64) {
+    for (let k = 0; k < 2; k++) {
+      const v = ab[k];
+      rb[k] = count > 63 ? 0n : op.startsWith('PSLL') ? (v << BigInt(count)) & 0xffffffffffffffffn : v >> BigInt(count);
+    }
+    return;
+  }
+  const n = 128 / bits;
+  for (let k = 0; k < n; k++) {
+    if (bits === 16) {
+      const v = a16[k];
+      r16[k] = op.startsWith('PSRA') ? v >> Math.min(count, 15) : count > 15 ? 0 : op.startsWith('PSLL') ? v << count : (v & 0xffff) >>> count;
+    } else {
+      const v = a32[k];
+      r32[k] = op.startsWith('PSRA') ? v >> Math.min(count, 31) : count > 31 ? 0 : op.startsWith('PSLL') ? v << count : v >>> count;
+    }
+  }
+}
+
+import { SSEINT_NAMES, SSESHIFTI_NAMES, PSHUF_NAMES } from '../decode/ops.js';
+
+export function execSseInt(c: Cpu, i: Insn): void {
+  sseAvailable(c);
+  const x = c.st.xmm;
+  const g = i.reg * 4;
+  for (let k = 0; k < 4; k++) a32[k] = x[g + k];
+  loadW(c, i, b32, true);
+  const op = SSEINT_NAMES[i.sub];
+  switch (op) {
+    case 'PAND': for (let k = 0; k < 4; k++) r32[k] = a32[k] & b32[k]; break;
+    case 'PANDN': for (let k = 0; k < 4; k++) r32[k] = ~a32[k] & b32[k]; break;
+    case 'POR': for (let k = 0; k < 4; k++) r32[k] = a32[k] | b32[k]; break;
+    case 'PXOR': for (let k = 0; k < 4; k++) r32[k] = a32[k] ^ b32[k]; break;
+    case 'PUNPCKLBW': for (let k = 0; k < 8; k++) { r8[2 * k] = a8[k]; r8[2 * k + 1] = b8[k]; } break;
+    case 'PUNPCKHBW': for (let k = 0; k < 8; k++) { r8[2 * k] = a8[k + 8]; r8[2 * k + 1] = b8[k + 8]; } break;
+    case 'PUNPCKLWD': for (let k = 0; k < 4; k++) { r16[2 * k] = a16[k]; r16[2 * k + 1] = b16[k]; } break;
+    case 'PUNPCKHWD': for (let k = 0; k < 4; k++) { r16[2 * k] = a16[k + 4]; r16[2 * k + 1] = b16[k + 4]; } break;
+    case 'PUNPCKLDQ': r32[0] = a32[0]; r32[1] = b32[0]; r32[2] = a32[1]; r32[3] = b32[1]; break;
+    case 'PUNPCKHDQ': r32[0] = a32[2]; r32[1] = b32[2]; r32[2] = a32[3]; r32[3] = b32[3]; break;
+    case 'PUNPCKLQDQ': r32[0] = a32[0]; r32[1] = a32[1]; r32[2] = b32[0]; r32[3] = b32[1]; break;
+    case 'PUNPCKHQDQ': r32[0] = a32[2]; r32[1] = a32[3]; r32[2] = b32[2]; r32[3] = b32[3]; break;
+    case 'PACKSSWB': for (let k = 0; k < 8; k++) { r8[k] = sat8(a16[k]) & 0xff; r8[k + 8] = sat8(b16[k]) & 0xff; } break;
+    case 'PACKUSWB': for (let k = 0; k < 8; k++) { r8[k] = usat8(a16[k]); r8[k + 8] = usat8(b16[k]); } break;
+    case 'PACKSSDW': for (let k = 0; k < 4; k++) { r16[k] = sat16(a32[k]); r16[k + 4] = sat16(b32[k]); } break;
+    case 'PCMPGTB': for (let k = 0; k < 16; k++) r8[k] = as8[k] > bs8[k] ? 0xff : 0; break;
+    case 'PCMPGTW': for (let k = 0; k < 8; k++) r16[k] = a16[k] > b16[k] ? -1 : 0; break;
+    case 'PCMPGTD': for (let k = 0; k < 4; k++) r32[k] = a32[k] > b32[k] ? -1 : 0; break;
+    case 'PCMPEQB': for (let k = 0; k < 16; k++) r8[k] = a8[k] === b8[k] ? 0xff : 0; break;
+    case 'PCMPEQW': for (let k = 0; k < 8; k++) r16[k] = a16[k] === b16[k] ? -1 : 0; break;
+    case 'PCMPEQD': for (let k = 0; k < 4; k++) r32[k] = a32[k] === b32[k] ? -1 : 0; break;
+    case 'PSRLW': case 'PSRLD': case 'PSRLQ': case 'PSRAW': case 'PSRAD': case 'PSLLW': case 'PSLLD': case 'PSLLQ':
+      shiftLanes(op, countOf(b32)); break;
+    case 'PADDB': for (let k = 0; k < 16; k++) r8[k] = a8[k] + b8[k]; break;
+    case 'PADDW': for (let k = 0; k < 8; k++) r16[k] = a16[k] + b16[k]; break;
+    case 'PADDD': for (let k = 0; k < 4; k++) r32[k] = a32[k] + b32[k]; break;
+    case 'PADDQ': for (let k = 0; k < 2; k++) rb[k] = (ab[k] + bb[k]) & 0xffffffffffffffffn; break;
+    case 'PSUBB': for (let k = 0; k < 16; k++) r8[k] = a8[k] - b8[k]; break;
+    case 'PSUBW': for (let k = 0; k < 8; k++) r16[k] = a16[k] - b16[k]; break;
+    case 'PSUBD': for (let k = 0; k < 4; k++) r32[k] = a32[k] - b32[k]; break;
+    case 'PSUBQ': for (let k = 0; k < 2; k++) rb[k] = (ab[k] - bb[k]) & 0xffffffffffffffffn; break;
+    case 'PADDSB': for (let k = 0; k < 16; k++) r8[k] = sat8(as8[k] + bs8[k]) & 0xff; break;
+    case 'PADDSW': for (let k = 0; k < 8; k++) r16[k] = sat16(a16[k] + b16[k]); break;
+    case 'PADDUSB': for (let k = 0; k < 16; k++) r8[k] = usat8(a8[k] + b8[k]); break;
+    case 'PADDUSW': for (let k = 0; k < 8; k++) r16[k] = usat16(au16[k] + bu16[k]); break;
+    case 'PSUBSB': for (let k = 0; k < 16; k++) r8[k] = sat8(as8[k] - bs8[k]) & 0xff; break;
+    case 'PSUBSW': for (let k = 0; k < 8; k++) r16[k] = sat16(a16[k] - b16[k]); break;
+    case 'PSUBUSB': for (let k = 0; k < 16; k++) r8[k] = usat8(a8[k] - b8[k]); break;
+    case 'PSUBUSW': for (let k = 0; k < 8; k++) r16[k] = usat16(au16[k] - bu16[k]); break;
+    case 'PMULLW': for (let k = 0; k < 8; k++) r16[k] = Math.imul(a16[k], b16[k]); break;
+    case 'PMULHW': for (let k = 0; k < 8; k++) r16[k] = (a16[k] * b16[k]) >> 16; break;
+    case 'PMULHUW': for (let k = 0; k < 8; k++) r16[k] = (au16[k] * bu16[k]) >>> 16; break;
+    case 'PMULUDQ': for (let k = 0; k < 2; k++) rb[k] = BigInt(a32[2 * k] >>> 0) * BigInt(b32[2 * k] >>> 0); break;
+    case 'PMADDWD': for (let k = 0; k < 4; k++) r32[k] = (a16[2 * k] * b16[2 * k] + a16[2 * k + 1] * b16[2 * k + 1]) | 0; break;
+    case 'PSADBW': for (let h = 0; h < 2; h++) {
+      let s = 0;
+      for (let k = 0; k < 8; k++) s += Math.abs(a8[h * 8 + k] - b8[h * 8 + k]);
+      r32[h * 2] = s; r32[h * 2 + 1] = 0;
+    } break;
+    case 'PMINUB': for (let k = 0; k < 16; k++) r8[k] = Math.min(a8[k], b8[k]); break;
+    case 'PMAXUB': for (let k = 0; k < 16; k++) r8[k] = Math.max(a8[k], b8[k]); break;
+    case 'PMINSW': for (let k = 0; k < 8; k++) r16[k] = Math.min(a16[k], b16[k]); break;
+    case 'PMAXSW': for (let k = 0; k < 8; k++) r16[k] = Math.max(a16[k], b16[k]); break;
+    case 'PAVGB': for (let k = 0; k < 16; k++) r8[k] = (a8[k] + b8[k] + 1) >> 1; break;
+    case 'PAVGW': for (let k = 0; k < 8; k++) r16[k] = (au16[k] + bu16[k] + 1) >> 1; break;
+    default: throw new Fault(EXC.UD);
+  }
+  for (let k = 0; k < 4; k++) x[g + k] = r32[k];
+}
+
+export function execSseShiftImm(c: Cpu, i: Insn): void {
+  sseAvailable(c);
+  const x = c.st.xmm;
+  const d = i.rm * 4;
+  for (let k = 0; k < 4; k++) a32[k] = x[d + k];
+  const op = SSESHIFTI_NAMES[i.sub];
+  const count = i.imm & 0xff;
+  if (op === 'PSRLDQ' || op === 'PSLLDQ') {
+    const n = Math.min(count, 16);
+    for (let k = 0; k < 16; k++) {
+      const s = op === 'PSRLDQ' ? k + n : k - n;
+      r8[k] = s >= 0 && s < 16 ? a8[s] : 0;
+    }
+  } else shiftLanes(op, count);
+  for (let k = 0; k < 4; k++) x[d + k] = r32[k];
+}
+
+export function execPshuf(c: Cpu, i: Insn): void {
+  sseAvailable(c);
+  const x = c.st.xmm;
+  loadW(c, i, b32, true);
+  const imm = i.imm & 0xff;
+  const op = PSHUF_NAMES[i.sub];
+  for (let k = 0; k < 4; k++) r32[k] = b32[k];
+  if (op === 'PSHUFD') for (let k = 0; k < 4; k++) r32[k] = b32[(imm >> (2 * k)) & 3];
+  else {
+    const base = op === 'PSHUFHW' ? 4 : 0;
+    for (let k = 0; k < 4; k++) r16[base + k] = b16[base + ((imm >> (2 * k)) & 3)];
+  }
+  const g = i.reg * 4;
+  for (let k = 0; k < 4; k++) x[g + k] = r32[k];
+}
+
+export function execPmovmskb(c: Cpu, i: Insn): void {
+  sseAvailable(c);
+  const x = c.st.xmm;
+  for (let k = 0; k < 4; k++) a32[k] = x[i.rm * 4 + k];
+  let m = 0;
+  for (let k = 0; k < 16; k++) if (a8[k] & 0x80) m |= 1 << k;
+  c.setReg(i.osz === 8 ? 8 : 4, i.reg, m, 0);
+}
+
+export function execUnpckps(c: Cpu, i: Insn, high: boolean): void {
+  sseAvailable(c);
+  const x = c.st.xmm;
+  const g = i.reg * 4;
+  for (let k = 0; k < 4; k++) a32[k] = x[g + k];
+  loadW(c, i, b32, true);
+  const o = high ? 2 : 0;
+  x[g] = a32[o]; x[g + 1] = b32[o]; x[g + 2] = a32[o + 1]; x[g + 3] = b32[o + 1];
+}
+
+export function execMxcsr(c: Cpu, i: Insn, load: boolean): void {
+  sseAvailable(c);
+  c.ea(i);
+  if (load) {
+    const v = c.readMem(4);
+    if (v & ~0xffff) throw new Fault(EXC.GP, 0);
+    c.st.mxcsr = v;
+  } else c.writeMem(4, c.st.mxcsr, 0);
+}
+
+/** FXSAVE / FXRSTOR: the 512-byte legacy layout (SDM Table 10-2), 64-bit format in long mode. */
+export function execFxsave(c: Cpu, i: Insn, restore: boolean): void {
+  const st = c.st;
+  if (st.cr0 & CR0.EM) throw new Fault(EXC.UD);
+  if (st.cr0 & CR0.TS) throw new Fault(EXC.NM);
+  c.ea(i);
+  if (c.eaLo & 15) throw new Fault(EXC.GP, 0);
+  const lo = c.eaLo, hi = c.eaHi;
+  c.mmu.probe(lo, hi, 512, restore ? 0 : 1);
+  const at = (off: number) => { c.eaLo = (lo + off) | 0; c.eaHi = hi; };
+  if (!restore) {
+    at(0); c.writeMem(2, st.fcw, 0);
+    at(2); c.writeMem(2, st.fsw, 0);
+    at(4); c.writeMem(1, st.ftw, 0);
+    at(24); c.writeMem(4, st.mxcsr, 0);
+    at(28); c.writeMem(4, 0xffff, 0); // MXCSR_MASK
+    for (let k = 0; k < 128; k++) { at(32 + k); c.writeMem(1, st.fpregs[k], 0); }
+    for (let k = 0, n = c.long ? 64 : 32; k < n; k++) { at(160 + k * 4); c.writeMem(4, st.xmm[k], 0); }
+  } else {
+    at(24);
+    const mx = c.readMem(4);
+    if (mx & ~0xffff) throw new Fault(EXC.GP, 0);
+    at(0); st.fcw = c.readMem(2);
+    at(2); st.fsw = c.readMem(2);
+    at(4); st.ftw = c.readMem(1);
+    st.mxcsr = mx;
+    for (let k = 0; k < 128; k++) { at(32 + k); st.fpregs[k] = c.readMem(1); }
+    const n = c.long ? 64 : 32; // XMM8-15 exist only in 64-bit mode
+    for (let k = 0; k < n; k++) { at(160 + k * 4); st.xmm[k] = c.readMem(4); }
+  }
+}

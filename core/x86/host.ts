@@ -1,0 +1,37 @@
+// What the CPU needs from the machine around it. The CPU owns no devices: port I/O, MSRs it does not
+// implement itself, CPUID and time come through this interface; events the machine must act on leave
+// the run loop as exits.
+
+import type { Msr64 } from '../devices/types.js';
+
+export interface CpuHost {
+  ioRead(port: number, size: 1 | 2 | 4): number;
+  ioWrite(port: number, size: 1 | 2 | 4, value: number): void;
+  /** MSRs outside the CPU's own set. false → #GP(0). */
+  rdmsr(index: number, out: Msr64): boolean;
+  wrmsr(index: number, lo: number, hi: number): boolean;
+  /** Fill out[0..3] = EAX, EBX, ECX, EDX for a CPUID leaf. */
+  cpuid(leaf: number, subleaf: number, out: Uint32Array): void;
+  /** Time-stamp counter of this VP (virtual). */
+  tsc(out: Msr64): void;
+  /** CR8 (TPR bits 7:4 of the local APIC). */
+  getCr8(): number;
+  setCr8(v: number): void;
+  /** An opcode the CPU does not implement was executed; #UD follows. Report it once. */
+  unimplemented(ripLo: number, ripHi: number, bytes: Uint8Array): void;
+}
+
+/** Why the run loop returned. */
+export const EXIT = {
+  /** The instruction budget ran out. */
+  BUDGET: 0,
+  /** HLT executed with nothing to wake the VP. */
+  HALT: 1,
+  /** VMCALL/VMMCALL executed: RIP is still at the instruction; the machine handles and advances it. */
+  HYPERCALL: 2,
+  /** Triple fault: the machine stops (shutdown). */
+  TRIPLE_FAULT: 3,
+  /** A requested stop (breakpoint address reached, or the machine asked the loop to stop). */
+  STOP: 4,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
