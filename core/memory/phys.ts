@@ -9,6 +9,8 @@ export const PAGE_SIZE = 4096;
 /** Something holding write translations that must be dropped when a page starts holding code. */
 export interface WriteTranslationHolder {
   flushWrites(): void;
+  /** Decoded code was dropped somewhere: forget cached fetch state. */
+  codeChanged?(): void;
 }
 
 export class PhysMem {
@@ -68,6 +70,7 @@ export class PhysMem {
     this.code.delete(page * 3 + 1);
     this.code.delete(page * 3 + 2);
     this.codeGen++;
+    for (const h of this.holders) h.codeChanged?.();
   }
 
   /** Drop every decoded instruction (after a snapshot restore). */
@@ -75,6 +78,7 @@ export class PhysMem {
     this.code.clear();
     this.codePage.fill(0);
     this.codeGen++;
+    for (const h of this.holders) h.codeChanged?.();
   }
 
   // Plain physical accessors for loaders, devices and page walks. They do not invalidate code

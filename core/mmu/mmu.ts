@@ -67,10 +67,14 @@ export class Mmu implements WriteTranslationHolder {
 
   // ---- TLB maintenance --------------------------------------------------------------------------
 
-  flushAll(): void { this.tag.fill(-1); }
+  /** Called after any flush (the CPU drops its cached fetch translation). */
+  onFlush: () => void = () => {};
+
+  flushAll(): void { this.tag.fill(-1); this.onFlush(); }
 
   /** CR3 write: drop everything but global entries (when CR4.PGE). */
   flushNonGlobal(): void {
+    this.onFlush();
     if (!(this.st.cr4 & CR4.PGE)) { this.tag.fill(-1); return; }
     const t = this.tag, g = this.global;
     for (let k = 0; k < t.length; k++) if (!g[k]) t[k] = -1;
@@ -80,6 +84,7 @@ export class Mmu implements WriteTranslationHolder {
     const vpn = (hi >>> 0) * 1048576 + (lo >>> 12);
     const idx = (lo >>> 12) & TLB_MASK;
     for (let k = 0; k < 6; k++) if (this.tag[k * TLB_SIZE + idx] === vpn) this.tag[k * TLB_SIZE + idx] = -1;
+    this.onFlush();
   }
 
   flushWrites(): void {

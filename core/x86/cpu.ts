@@ -71,13 +71,12 @@ export class Cpu {
   private fLinHi = 0;
   private fPhys = 0;
   private fSlots: (Insn | undefined)[] | null = null;
-  private fGen = -1;
-  private fMode = -1;
-  private fCpl = -1;
   private readonly scratch = new Uint8Array(16);
 
   constructor(readonly mem: PhysMem, public host: CpuHost) {
     this.mmu = new Mmu(this.st, mem);
+    this.mmu.onFlush = () => { this.fLinLo = -1; };
+    mem.registerWriteHolder({ flushWrites: () => {}, codeChanged: () => { this.fLinLo = -1; } });
     this.resetState();
   }
 
@@ -123,9 +122,24 @@ export class Cpu {
 
   /** Execute up to `budget` instructions. Returns why it stopped; `retired` counts progress. */
   run(budget: number): ExitCode {
-    const st = this.st;
     const end = this.retired + budget;
     this.exitCode = -1;
+    for (;;) {
+      try {
+        return this.runUntil(end);
+      } catch (e) {
+        // A guest exception inside an instruction: it did not retire; RIP goes back to its start.
+        this.st.ripLo = this.startLo; this.st.ripHi = this.startHi;
+        if (e instanceof LoopExit) return e.code;
+        if (!this.raiseFromThrow(e)) return EXIT.TRIPLE_FAULT;
+        if (this.exitCode !== -1) { const c = this.exitCode as ExitCode; this.exitCode = -1; return c; }
+      }
+    }
+  }
+
+  /** The hot loop. Guest faults propagate out of it as exceptions (see run). */
+  private runUntil(end: number): ExitCode {
+    const st = this.st;
     while (this.retired < end) {
       if (this.eventPending && this.checkEvents()) continue;
       if (st.halted) return EXIT.HALT;
@@ -135,26 +149,31 @@ export class Cpu {
         this.skipBreakpointOnce = false;
       }
       this.startLo = lo; this.startHi = hi;
-      try {
-        const insn = this.fetch(lo, hi);
-        const nlo = (lo + insn.len) | 0;
-        st.ripLo = nlo;
-        if ((nlo >>> 0) < (lo >>> 0)) st.ripHi = (hi + 1) | 0;
-        if (this.mode !== MODE.M64) { st.ripHi = 0; if (this.mode === MODE.M16 && !(st.seg[SEG.CS].attr & 0x4000)) st.ripLo &= 0xffff; }
-        execute(this, insn);
-        this.retired++;
-        if (this.exitCode !== -1) {
-          const c = this.exitCode as ExitCode;
-          this.exitCode = -1;
-          return c;
-        }
-      } catch (e) {
-        st.ripLo = this.startLo; st.ripHi = this.startHi;
-        if (e instanceof LoopExit) { return e.code; }
-        if (!this.raiseFromThrow(e)) return EXIT.TRIPLE_FAULT;
+      const insn = this.fetch(lo, hi);
+      const nlo = (lo + insn.len) | 0;
+      st.ripLo = nlo;
+      if (this.mode === MODE.M64) { if ((nlo >>> 0) < (lo >>> 0)) st.ripHi = (hi + 1) | 0; }
+      else if (this.mode === MODE.M16) st.ripLo &= 0xffff;
+      const tf = st.flags & FLAG.TF;
+      execute(this, insn);
+      this.retired++;
+      if (tf !== 0) this.singleStepTrap(insn);
+      if (this.exitCode !== -1) {
+        const c = this.exitCode as ExitCode;
+        this.exitCode = -1;
+        return c;
       }
     }
     return EXIT.BUDGET;
+  }
+
+  /** TF was set when the instruction began: a #DB trap follows it (SDM 17.3.1.4), with DR6.BS. */
+  private singleStepTrap(insn: Insn): void {
+    // Software interrupts clear TF on delivery and do not trap here (the handler runs first).
+    if (insn.op === OP.INT || insn.op === OP.INT3 || insn.op === OP.INTO || insn.op === OP.INT1) return;
+    this.st.dr[6] = (this.st.dr[6] | 0x4000) >>> 0;
+    this.startLo = this.st.ripLo; this.startHi = this.st.ripHi;
+    if (!this.exception(EXC.DB, -1)) this.exitCode = EXIT.TRIPLE_FAULT;
   }
 
   /** One-shot: let the next run() execute past a breakpoint at the current RIP. */
@@ -258,8 +277,9 @@ export class Cpu {
       linLo = (cs.baseLo + lo) | 0; linHi = 0;
     }
     const page = linLo & ~0xfff;
-    if (page === this.fLinLo && linHi === this.fLinHi && this.fGen === this.mem.codeGen &&
-        this.fMode === this.mode && this.fCpl === st.cpl && this.fSlots !== null) {
+    // fLinLo is reset by every event that could change the result: mode/CPL changes (updateMode),
+    // TLB flushes and dropped code (codeChanged).
+    if (page === this.fLinLo && linHi === this.fLinHi && this.fSlots !== null) {
       const off = linLo & 0xfff;
       const cached = this.fSlots[off];
       if (cached !== undefined) return cached;
@@ -272,7 +292,6 @@ export class Cpu {
     }
     const slots = this.mem.codeSlots(Math.floor(pa / PAGE_SIZE), this.mode);
     this.fLinLo = page; this.fLinHi = linHi; this.fPhys = pa - (pa & 0xfff); this.fSlots = slots;
-    this.fGen = this.mem.codeGen; this.fMode = this.mode; this.fCpl = st.cpl;
     const cached = slots[linLo & 0xfff];
     if (cached !== undefined) return cached;
     return this.decodeAt(pa, linLo, linHi, slots);
@@ -552,6 +571,36 @@ export class Cpu {
 
   /** Evaluate condition code cc (0..15, Jcc order). */
   cond(cc: number): boolean {
+    const st = this.st;
+    // Fast path: conditions after a 32/64-bit CMP/SUB or logic op, computed from the operands.
+    if (st.lf === LF.SUB && st.lfSize >= 4) {
+      const wide = st.lfSize === 8;
+      let r: boolean;
+      switch (cc >> 1) {
+        case 1: r = wide ? ucmp(st.lfALo, st.lfAHi, st.lfBLo, st.lfBHi, 8) < 0 : (st.lfALo >>> 0) < (st.lfBLo >>> 0); break;
+        case 2: r = wide ? (st.lfResLo | st.lfResHi) === 0 : st.lfResLo === 0; break;
+        case 3: r = wide ? ucmp(st.lfALo, st.lfAHi, st.lfBLo, st.lfBHi, 8) <= 0 : (st.lfALo >>> 0) <= (st.lfBLo >>> 0); break;
+        case 6: r = wide ? scmp64(st.lfALo, st.lfAHi, st.lfBLo, st.lfBHi) < 0 : st.lfALo < st.lfBLo; break;
+        case 7: r = wide ? scmp64(st.lfALo, st.lfAHi, st.lfBLo, st.lfBHi) <= 0 : st.lfALo <= st.lfBLo; break;
+        default: return this.condSlow(cc);
+      }
+      return (cc & 1) ? !r : r;
+    }
+    if (st.lf === LF.LOGIC && st.lfSize === 4) {
+      let r: boolean;
+      switch (cc >> 1) {
+        case 0: case 1: r = false; break;
+        case 2: case 3: r = st.lfResLo === 0; break;
+        case 4: case 6: r = st.lfResLo < 0; break;
+        case 7: r = st.lfResLo <= 0; break;
+        default: return this.condSlow(cc);
+      }
+      return (cc & 1) ? !r : r;
+    }
+    return this.condSlow(cc);
+  }
+
+  private condSlow(cc: number): boolean {
     let r: boolean;
     switch (cc >> 1) {
       case 0: r = this.of(); break;
@@ -644,6 +693,13 @@ export class Cpu {
 
 export function sizeMask(size: number): number {
   return size === 1 ? 0xff : size === 2 ? 0xffff : -1;
+}
+
+/** Signed compare of two 64-bit values. */
+export function scmp64(alo: number, ahi: number, blo: number, bhi: number): number {
+  if ((ahi | 0) !== (bhi | 0)) return (ahi | 0) < (bhi | 0) ? -1 : 1;
+  const a = alo >>> 0, b = blo >>> 0;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Unsigned compare of two values of `size` bytes: -1, 0, 1. */

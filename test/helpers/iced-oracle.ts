@@ -7,7 +7,9 @@ import {
 } from 'iced-x86';
 import { SEG_NAMES } from '../../core/x86/defs/arch.js';
 import { FORM, type Insn, MODE, type Mode, PFX } from '../../core/x86/decode/insn.js';
-import { OP_NAMES } from '../../core/x86/decode/ops.js';
+import {
+  ALU_NAMES, BT_NAMES, CC_NAMES, OP, OP_NAMES, PSHUF_NAMES, SHIFT_NAMES, SSEINT_NAMES, SSESHIFTI_NAMES,
+} from '../../core/x86/decode/ops.js';
 
 /**
  * The emulated CPU has neither BMI1 nor LZCNT: F3 0F BC / BD execute as BSF / BSR (gcc's `rep bsf`),
@@ -47,6 +49,8 @@ export interface IcedInsn {
   readonly cpuid: readonly string[];
   readonly ops: readonly IcedOp[];
   readonly mem?: IcedMem;
+  /** Size in bytes of the memory operand of any kind (string operands included), 0 if none. */
+  readonly memSize: number;
   readonly farSelector?: number;
 }
 
@@ -85,6 +89,7 @@ function snapshot(i: Instruction, fmt: Formatter): IcedInsn {
   return {
     ip: i.ip, len: i.length, invalid, text: fmt.format(i), mnemonic: Mnemonic[i.mnemonic], encoding: EncodingKind[i.encoding],
     cpuid: Array.from(i.cpuidFeatures(), (f) => CpuidFeature[f]), ops, mem, farSelector,
+    memSize: invalid ? 0 : MemorySizeExt.size(i.memorySize),
   };
 }
 
@@ -198,6 +203,10 @@ const hex = (v: bigint | number): string => (typeof v === 'bigint' ? (v < 0n ? '
 export function compareInsn(ours: Insn, ic: IcedInsn, mode: Mode): string[] {
   const bad: string[] = [];
   if (ours.len !== ic.len) bad.push(`length ${ours.len} != iced ${ic.len}`);
+  const names = expectedMnemonics(ours);
+  if (!names.includes(ic.mnemonic.toUpperCase()) && !names.some((n) => n.endsWith('*') && ic.mnemonic.toUpperCase().startsWith(n.slice(0, -1)))) {
+    bad.push(`operation ${OP_NAMES[ours.op]}.${ours.sub} (${names.join('/')}) != iced ${ic.mnemonic}`);
+  }
 
   // Memory operand.
   const memOurs = ours.mod >= 0 && ours.mod !== 3;
@@ -267,18 +276,21 @@ export function compareInsn(ours: Insn, ic: IcedInsn, mode: Mode): string[] {
   // Operand size: the first operand's size when it is a GPR or integer memory (no XMM involved).
   const hasXmm = ic.ops.some((o) => o.reg?.startsWith('XMM'));
   const op0 = ic.ops[0];
-  const sizeExempt = SIZE_EXEMPT.has(ic.mnemonic);
+  // NOP: hint-space encodings that newer CPUs gave meaning to (RDSSPD, ENDBR64, ...) are NOPs here.
+  const sizeExempt = SIZE_EXEMPT.has(ic.mnemonic) || ours.op === OP.NOP;
   if (op0 && !sizeExempt) {
     if (op0.kind === 'Register' && isGpr(op0.reg)) {
       if (regSize(op0.reg!) !== ours.osz) bad.push(`osz ${ours.osz} != iced ${op0.reg}`);
     } else if (op0.kind === 'Memory' && !hasXmm && ic.mem && [1, 2, 4, 8].includes(ic.mem.size) && ic.ops.length > 1) {
       if (ic.mem.size !== ours.osz) bad.push(`osz ${ours.osz} != iced memory size ${ic.mem.size}`);
+    } else if (op0.kind.startsWith('Memory') && op0.kind !== 'Memory' && ic.memSize !== ours.osz) {
+      bad.push(`osz ${ours.osz} != iced string operand size ${ic.memSize}`); // MOVS / STOS / CMPS / INS
     }
   }
 
   // Register operands of ModRM forms: GPR and XMM numbers (with REX, byte-register numbering).
   const regOf: Record<number, readonly ('rm' | 'reg')[]> = {
-    [FORM.EG]: ['rm', 'reg'], [FORM.GE]: ['reg', 'rm'], [FORM.EI]: ['rm'], [FORM.ECL]: ['rm', 'reg'],
+    [FORM.EG]: ['rm', 'reg'], [FORM.GE]: ['reg', 'rm'], [FORM.EI]: ['rm', 'reg'], [FORM.ECL]: ['rm', 'reg'],
     [FORM.E1]: ['rm'], [FORM.E]: ['rm'],
   };
   const slots = regOf[ours.form];
@@ -310,6 +322,46 @@ const SIZE_EXEMPT = new Set(['Out', 'Outsb', 'Outsw', 'Outsd', 'Ltr', 'Lldt', 'V
 const IMPLICIT_MEM = new Set(['Xlatb']);
 /** Mnemonics whose iced operand order does not follow ModRM forms. */
 const REG_EXEMPT = new Set<string>([]);
+
+/** Other iced mnemonics (upper case; '*' = any suffix) an op may stand for. */
+const OP_ALIASES: Record<string, readonly string[]> = {
+  MOV: ['MOV'], MOVFROMSEG: ['MOV'], MOVTOSEG: ['MOV'], MOVFROMCR: ['MOV'], MOVTOCR: ['MOV'], MOVFROMDR: ['MOV'],
+  MOVTODR: ['MOV'], IMUL1: ['IMUL'], IMUL2: ['IMUL'], IMUL3: ['IMUL'], PUSHSEG: ['PUSH'], POPSEG: ['POP'],
+  PUSHA: ['PUSHA', 'PUSHAD'], POPA: ['POPA', 'POPAD'], PUSHF: ['PUSHF*'], POPF: ['POPF*'],
+  CBW: ['CBW', 'CWDE', 'CDQE'], CWD: ['CWD', 'CDQ', 'CQO'], CALLF: ['CALL'], JMPF: ['JMP'], IRET: ['IRET*'],
+  JCXZ: ['JCXZ', 'JECXZ', 'JRCXZ'], INS: ['INS*'], OUTS: ['OUTS*'], MOVS: ['MOVS*'], CMPS: ['CMPS*'], STOS: ['STOS*'],
+  LODS: ['LODS*'], SCAS: ['SCAS*'], XLAT: ['XLATB'], FWAIT: ['WAIT'], CMPXCHG8B: ['CMPXCHG8B', 'CMPXCHG16B'],
+  SYSRET: ['SYSRET*'], SYSEXIT: ['SYSEXIT*'], FXSAVE: ['FXSAVE*'], FXRSTOR: ['FXRSTOR*'], XSAVE: ['XSAVE', 'XSAVE64'],
+  XRSTOR: ['XRSTOR', 'XRSTOR64'], XSAVEOPT: ['XSAVEOPT', 'XSAVEOPT64'], FENCE: ['LFENCE', 'MFENCE', 'SFENCE'],
+  PREFETCH: ['PREFETCH*'], FSGSBASE: ['RDFSBASE', 'RDGSBASE', 'WRFSBASE', 'WRGSBASE'],
+  // 0F 0D, 0F 18-1F: the hint-NOP space (prefetches, ENDBR, CET and MPX forms execute as NOPs here).
+  NOP: ['NOP', 'RESERVEDNOP', 'PREFETCH*', 'ENDBR*', 'RDSSP*', 'BND*', 'CLDEMOTE', 'NOP*'],
+  MOVUPS: ['MOVUPS', 'MOVUPD', 'MOVAPS', 'MOVAPD', 'MOVDQA', 'MOVDQU', 'MOVNTPS', 'MOVNTPD', 'MOVNTDQ'],
+  MOVLPS: ['MOVLPS', 'MOVLPD', 'MOVHLPS'], MOVHPS: ['MOVHPS', 'MOVHPD', 'MOVLHPS'], MOVD: ['MOVD', 'MOVQ'],
+  // F3 0F 09 is WBNOINVD where implemented; elsewhere the prefix is ignored.
+  WBINVD: ['WBINVD', 'WBNOINVD'], UNPCKLPS: ['UNPCKLPS'], UNPCKHPS: ['UNPCKHPS'], BSF: ['BSF'], BSR: ['BSR'], X87: ['F*'],
+};
+const SSE_ALIASES: Record<string, readonly string[]> = {
+  PAND: ['ANDPS', 'ANDPD'], PANDN: ['ANDNPS', 'ANDNPD'], POR: ['ORPS', 'ORPD'], PXOR: ['XORPS', 'XORPD'],
+  PUNPCKLQDQ: ['UNPCKLPD'], PUNPCKHQDQ: ['UNPCKHPD'],
+};
+
+/** The iced mnemonics (upper case) our (op, sub) may stand for. */
+export function expectedMnemonics(d: Insn): readonly string[] {
+  const name = OP_NAMES[d.op];
+  switch (d.op) {
+    case OP.ALU: return [ALU_NAMES[d.sub]];
+    case OP.SHIFT: return d.sub === 4 ? ['SHL', 'SAL'] : [SHIFT_NAMES[d.sub]];
+    case OP.JCC: return ['J' + CC_NAMES[d.sub]];
+    case OP.SETCC: return ['SET' + CC_NAMES[d.sub]];
+    case OP.CMOVCC: return ['CMOV' + CC_NAMES[d.sub]];
+    case OP.BT: return [BT_NAMES[d.sub]];
+    case OP.SSEINT: return [SSEINT_NAMES[d.sub], ...(SSE_ALIASES[SSEINT_NAMES[d.sub]] ?? [])];
+    case OP.SSESHIFTI: return [SSESHIFTI_NAMES[d.sub]];
+    case OP.PSHUF: return [PSHUF_NAMES[d.sub]];
+    default: return OP_ALIASES[name] ?? [name];
+  }
+}
 
 /** One-line dump of our Insn for failure messages. */
 export function fmtInsn(d: Insn): string {

@@ -172,8 +172,9 @@ export function decode(buf: Uint8Array, pos: number, end: number, mode: Mode): I
   } else {
     row = T.map1[b];
     if (b === 0x90) {
-      if (rex & 1) row = T.map1[0x91]; // XCHG r8, rAX
-      else if (lastRep === 0xf3) row = { ...row, op: OP.PAUSE };
+      // Fix: F3 wins over REX.B (F3 41 90 is PAUSE, as iced / XED decode it, not XCHG r8d, eax).
+      if (lastRep === 0xf3) row = { ...row, op: OP.PAUSE };
+      else if (rex & 1) row = T.map1[0x91]; // XCHG r8, rAX
     }
   }
 
@@ -194,7 +195,8 @@ export function decode(buf: Uint8Array, pos: number, end: number, mode: Mode): I
       else if (mod === 3 && g === 'GRP15') member = T.grp15reg.get(regf) ?? UD_ROW;
       else if (mod === 3 && g === 'GRP16') member = T.grp16reg.get(regf) ?? T.groups.get(g)![regf];
       else if (mod === 3 && g === 'GRP9') {
-        member = regf === 7 && lastRep === 0xf3 ? parseRowCached('RDPID') : T.groups.get(g)![regf];
+        // Fix: RDRAND / RDSEED are NFx (F2 / F3 make them #UD; F3 /6 is SENDUIPI), F3 /7 is RDPID.
+        member = regf === 7 && lastRep === 0xf3 ? parseRowCached('RDPID') : lastRep ? UD_ROW : T.groups.get(g)![regf];
         if (regf === 7 && lastRep === 0xf3) pfx &= ~PFX.REP;
       } else member = T.groups.get(g)![regf];
       // Group members inherit the container's operands unless they list their own.

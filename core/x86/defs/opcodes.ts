@@ -87,11 +87,14 @@ export const GROUPS: Record<string, readonly OpcodeRow[]> = {
   GRP6: ['SLDT Rv/Mw', 'STR Rv/Mw', 'LLDT Ew', 'LTR Ew', 'VERR Ew', 'VERW Ew', '', ''],
   GRP7: ['SGDT M', 'SIDT M', 'LGDT M', 'LIDT M', 'SMSW Rv/Mw', '', 'LMSW Ew', 'INVLPG M'],
   GRP8: ['', '', '', '', 'BT Ev,Ib', 'BTS Ev,Ib|lock', 'BTR Ev,Ib|lock', 'BTC Ev,Ib|lock'],
+  // RDRAND / RDSEED take a register only (the memory forms are VMPTRLD / VMPTRST).
   GRP9: ['', 'CMPXCHG8B M|lock', '', '', '', '', 'RDRAND Rv', 'RDSEED Rv'],
   GRP12: ['', '', 'PSRLW Ux,Ib', '', 'PSRAW Ux,Ib', '', 'PSLLW Ux,Ib', ''],
   GRP13: ['', '', 'PSRLD Ux,Ib', '', 'PSRAD Ux,Ib', '', 'PSLLD Ux,Ib', ''],
   GRP14: ['', '', 'PSRLQ Ux,Ib', 'PSRLDQ Ux,Ib', '', '', 'PSLLQ Ux,Ib', 'PSLLDQ Ux,Ib'],
   GRP15: ['FXSAVE M', 'FXRSTOR M', 'LDMXCSR Md', 'STMXCSR Md', 'XSAVE M', 'XRSTOR M', 'XSAVEOPT M', 'CLFLUSH M'],
+  // F3 0F AE: RDFSBASE / RDGSBASE / WRFSBASE / WRGSBASE; /4-7 (PTWRITE, INCSSP, UMONITOR) are not implemented.
+  GRP15F3: ['FSGSBASE Ry|o64', 'FSGSBASE Ry|o64', 'FSGSBASE Ry|o64', 'FSGSBASE Ry|o64', '', '', '', ''],
   GRP16: ['PREFETCH M', 'PREFETCH M', 'PREFETCH M', 'PREFETCH M', 'NOP Ev', 'NOP Ev', 'NOP Ev', 'NOP Ev'],
 };
 
@@ -126,6 +129,7 @@ export const MAP0F: Record<number, PrefixedRow> = {
   0x16: { '': 'MOVHPS Vx,Wq', '66': 'MOVHPS Vx,Mq' },
   0x17: { '': 'MOVHPS Mq,Vx', '66': 'MOVHPS Mq,Vx' },
   0x18: 'GRP16', 0x19: 'NOP Ev', 0x1a: 'NOP Ev', 0x1b: 'NOP Ev', 0x1c: 'NOP Ev', 0x1d: 'NOP Ev', 0x1e: 'NOP Ev', 0x1f: 'NOP Ev',
+  // MOV CRn / DRn: 64-bit in long mode whatever REX.W says.
   0x20: 'MOVFROMCR Ry,Cd|f64', 0x21: 'MOVFROMDR Ry,Dd|f64', 0x22: 'MOVTOCR Cd,Ry|f64', 0x23: 'MOVTODR Dd,Ry|f64',
   0x28: { '': 'MOVUPS Vx,Wx +A', '66': 'MOVUPS Vx,Wx +A' },
   0x29: { '': 'MOVUPS Wx,Vx +A', '66': 'MOVUPS Wx,Vx +A' },
@@ -160,7 +164,7 @@ export const MAP0F: Record<number, PrefixedRow> = {
   0xa0: 'PUSHSEG FS|d64', 0xa1: 'POPSEG FS|d64', 0xa2: 'CPUID', 0xa3: 'BT Ev,Gv',
   0xa4: 'SHLD Ev,Gv,Ib', 0xa5: 'SHLD Ev,Gv,CL', 0xa8: 'PUSHSEG GS|d64', 0xa9: 'POPSEG GS|d64',
   0xab: 'BTS Ev,Gv|lock', 0xac: 'SHRD Ev,Gv,Ib', 0xad: 'SHRD Ev,Gv,CL',
-  0xae: { '': 'GRP15', F3: 'FSGSBASE Ry|o64' }, 0xaf: 'IMUL2 Gv,Ev',
+  0xae: { '': 'GRP15', F3: 'GRP15F3' }, 0xaf: 'IMUL2 Gv,Ev',
   0xb0: 'CMPXCHG Eb,Gb|lock', 0xb1: 'CMPXCHG Ev,Gv|lock', 0xb2: 'LSS Gv,Mp', 0xb3: 'BTR Ev,Gv|lock',
   0xb4: 'LFS Gv,Mp', 0xb5: 'LGS Gv,Mp', 0xb6: 'MOVZX Gv,Eb', 0xb7: 'MOVZX Gv,Ew',
   0xba: 'GRP8', 0xbb: 'BTC Ev,Gv|lock',

@@ -59,6 +59,10 @@ export function aluOp(c: Cpu, op: number, size: number, a: number, ahi: number, 
 export function execAlu(c: Cpu, i: Insn): void {
   const size = i.osz;
   const op = i.sub;
+  if (i.mod === 3) {
+    if (size === 4) { alu32Reg(c, i, op); return; }
+    if (size === 8) { alu64Reg(c, i, op); return; }
+  }
   let a: number, ahi: number;
   const b = readSrc(c, i, size);
   const bhi = size === 8 ? c.vhi : 0;
@@ -451,4 +455,53 @@ export function execCmpxchg8b(c: Cpu, i: Insn): void {
     c.setReg(sz, 2, hi, hihi);
     st.flags &= ~FLAG.ZF;
   }
+}
+
+/** Fast path: 32-bit ALU op with a register destination (the most common form in compiled code). */
+function alu32Reg(c: Cpu, i: Insn, op: number): void {
+  const st = c.st;
+  const form = i.form;
+  const d = form === FORM.GE ? i.reg : i.rm;
+  const a = st.lo[d];
+  const b = form === FORM.EI ? i.imm | 0 : st.lo[form === FORM.GE ? i.rm : i.reg];
+  let r: number, kind: number;
+  switch (op) {
+    case ALU.ADD: r = (a + b) | 0; kind = LF.ADD; break;
+    case ALU.SUB: case ALU.CMP: r = (a - b) | 0; kind = LF.SUB; break;
+    case ALU.AND: r = a & b; kind = LF.LOGIC; break;
+    case ALU.OR: r = a | b; kind = LF.LOGIC; break;
+    case ALU.XOR: r = a ^ b; kind = LF.LOGIC; break;
+    case ALU.ADC: { const cin = c.cf() ? 1 : 0; r = (a + b + cin) | 0; st.lfCarry = cin; kind = LF.ADC; break; }
+    default: { const cin = c.cf() ? 1 : 0; r = (a - b - cin) | 0; st.lfCarry = cin; kind = LF.SBB; break; }
+  }
+  st.lf = kind; st.lfSize = 4;
+  st.lfResLo = r; st.lfResHi = 0; st.lfALo = a; st.lfAHi = 0; st.lfBLo = b; st.lfBHi = 0;
+  if (op !== ALU.CMP) { st.lo[d] = r; st.hi[d] = 0; }
+}
+
+/** Fast path: 64-bit ALU op with a register destination. */
+function alu64Reg(c: Cpu, i: Insn, op: number): void {
+  const st = c.st;
+  const form = i.form;
+  const d = form === FORM.GE ? i.reg : i.rm;
+  const a = st.lo[d], ah = st.hi[d];
+  let b: number, bh: number;
+  if (form === FORM.EI) { b = i.imm | 0; bh = i.immHi | 0; }
+  else { const s = form === FORM.GE ? i.rm : i.reg; b = st.lo[s]; bh = st.hi[s]; }
+  let r: number, rh: number, kind: number;
+  switch (op) {
+    case ALU.ADD: { const t = (a >>> 0) + (b >>> 0); r = t | 0; rh = (ah + bh + (t > 0xffffffff ? 1 : 0)) | 0; kind = LF.ADD; break; }
+    case ALU.SUB: case ALU.CMP: { const t = (a >>> 0) - (b >>> 0); r = t | 0; rh = (ah - bh - (t < 0 ? 1 : 0)) | 0; kind = LF.SUB; break; }
+    case ALU.AND: r = a & b; rh = ah & bh; kind = LF.LOGIC; break;
+    case ALU.OR: r = a | b; rh = ah | bh; kind = LF.LOGIC; break;
+    case ALU.XOR: r = a ^ b; rh = ah ^ bh; kind = LF.LOGIC; break;
+    default: {
+      r = aluOp(c, op, 8, a, ah, b, bh);
+      if (op !== ALU.CMP) { st.lo[d] = r; st.hi[d] = c.vhi; }
+      return;
+    }
+  }
+  st.lf = kind; st.lfSize = 8;
+  st.lfResLo = r; st.lfResHi = rh; st.lfALo = a; st.lfAHi = ah; st.lfBLo = b; st.lfBHi = bh;
+  if (op !== ALU.CMP) { st.lo[d] = r; st.hi[d] = rh; }
 }

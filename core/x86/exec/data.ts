@@ -10,6 +10,26 @@ import { loadDataSeg } from './segments.js';
 
 export function execMov(c: Cpu, i: Insn): void {
   const size = i.osz;
+  const st = c.st;
+  // Fast paths for 32/64-bit register and memory moves (most of all compiled code).
+  if (size >= 4) {
+    if (i.mod === 3) {
+      if (i.form === FORM.EI) { st.lo[i.rm] = i.imm; st.hi[i.rm] = size === 8 ? i.immHi : 0; return; }
+      const dst = i.form === FORM.GE ? i.reg : i.rm, src = i.form === FORM.GE ? i.rm : i.reg;
+      st.lo[dst] = st.lo[src]; st.hi[dst] = size === 8 ? st.hi[src] : 0;
+      return;
+    }
+    if (i.form === FORM.GE) {
+      c.ea(i);
+      st.lo[i.reg] = c.readMem(size); st.hi[i.reg] = size === 8 ? c.vhi : 0;
+      return;
+    }
+    if (i.form === FORM.EG) {
+      c.ea(i);
+      c.writeMem(size, st.lo[i.reg], st.hi[i.reg]);
+      return;
+    }
+  }
   if (i.form === FORM.GE) {
     const v = c.readE(i, size);
     c.setReg(size, i.reg, v, c.vhi);
@@ -71,6 +91,7 @@ export function execXchg(c: Cpu, i: Insn): void {
 
 export function execPush(c: Cpu, i: Insn): void {
   const size = i.osz;
+  if (i.mod === 3 && size === 8) { c.push(8, c.st.lo[i.rm], c.st.hi[i.rm]); return; }
   if (i.form === FORM.NONE) {
     // PUSH imm
     c.push(size, size === 2 ? i.imm & 0xffff : i.imm, i.immHi);
