@@ -139,6 +139,8 @@ export function execute(c: Cpu, i: Insn): void {
     case OP.MOVNTI: D.execMov(c, i); return;
     case OP.FXSAVE: X.execFxsave(c, i, false); return;
     case OP.FXRSTOR: X.execFxsave(c, i, true); return;
+    case OP.XSAVE: case OP.XSAVEOPT: X.execXsave(c, i, false); return;
+    case OP.XRSTOR: X.execXsave(c, i, true); return;
     case OP.LDMXCSR: X.execMxcsr(c, i, true); return;
     case OP.STMXCSR: X.execMxcsr(c, i, false); return;
     case OP.MOVUPS: case OP.MOVSS: case OP.MOVSD: case OP.MOVLPS: case OP.MOVHPS: case OP.MOVD: case OP.MOVQ:

@@ -304,3 +304,59 @@ export function execFxsave(c: Cpu, i: Insn, restore: boolean): void {
     for (let k = 0; k < n; k++) { at(160 + k * 4); st.xmm[k] = c.readMem(4); }
   }
 }
+
+/**
+ * XSAVE / XSAVEOPT / XRSTOR (standard form) for the two state components the CPU has: x87 (bit 0)
+ * and SSE (bit 1). The legacy area is the FXSAVE layout; the XSAVE header follows at offset 512.
+ */
+export function execXsave(c: Cpu, i: Insn, restore: boolean): void {
+  const st = c.st;
+  if (!(st.cr4 & CR4.OSXSAVE)) throw new Fault(EXC.UD);
+  if (st.cr0 & CR0.TS) throw new Fault(EXC.NM);
+  c.ea(i);
+  if (c.eaLo & 63) throw new Fault(EXC.GP, 0);
+  const lo = c.eaLo, hi = c.eaHi;
+  const rfbm = st.xcr0Lo & st.lo[0] & 3;
+  const at = (off: number) => { c.eaLo = (lo + off) | 0; c.eaHi = hi; };
+  c.mmu.probe(lo, hi, 576, restore ? 0 : 1);
+  if (!restore) {
+    if (rfbm & 1) {
+      at(0); c.writeMem(2, st.fcw, 0);
+      at(2); c.writeMem(2, st.fsw, 0);
+      at(4); c.writeMem(1, st.ftw, 0);
+      for (let k = 0; k < 128; k++) { at(32 + k); c.writeMem(1, st.fpregs[k], 0); }
+    }
+    if (rfbm & 2) {
+      at(24); c.writeMem(4, st.mxcsr, 0);
+      at(28); c.writeMem(4, 0xffff, 0);
+      for (let k = 0, n = c.long ? 64 : 32; k < n; k++) { at(160 + k * 4); c.writeMem(4, st.xmm[k], 0); }
+    }
+    at(512);
+    const bv = c.readMem(4);
+    at(512); c.writeMem(4, (bv & ~rfbm) | rfbm, 0);
+    return;
+  }
+  at(512); const bv = c.readMem(4); const bvHi = (at(516), c.readMem(4));
+  at(520); const comp = c.readMem(4) | (at(524), c.readMem(4));
+  if (comp !== 0 || bvHi !== 0 || (bv & ~st.xcr0Lo)) throw new Fault(EXC.GP, 0);
+  for (let off = 528; off < 576; off += 4) { at(off); if (c.readMem(4) !== 0) throw new Fault(EXC.GP, 0); }
+  if (rfbm & 2) {
+    at(24);
+    const mx = c.readMem(4);
+    if (mx & ~0xffff) throw new Fault(EXC.GP, 0);
+    st.mxcsr = mx;
+  }
+  if (rfbm & 1) {
+    if (bv & 1) {
+      at(0); st.fcw = c.readMem(2);
+      at(2); st.fsw = c.readMem(2);
+      at(4); st.ftw = c.readMem(1);
+      for (let k = 0; k < 128; k++) { at(32 + k); st.fpregs[k] = c.readMem(1); }
+    } else { st.fcw = 0x37f; st.fsw = 0; st.ftw = 0; st.fpregs.fill(0); }
+  }
+  if (rfbm & 2) {
+    const n = c.long ? 64 : 32;
+    if (bv & 2) for (let k = 0; k < n; k++) { at(160 + k * 4); st.xmm[k] = c.readMem(4); }
+    else st.xmm.fill(0, 0, n);
+  }
+}
