@@ -85,10 +85,16 @@ export class Machine {
     };
     for (const d of Object.values(this.devices)) this.io.attach(d);
 
-    const router: IpiRouter = { deliver: (src, ipi) => routeIpi(this.vps.map((v) => v.apic), src, ipi) };
+    // An IPI lands in the destination VPs' APICs of the sender's VTL (spec/vsm.md 5.4).
+    const router: IpiRouter = {
+      deliver: (src, ipi) => {
+        const vtl = this.vtlOfApic(src);
+        routeIpi(this.vps.map((v) => v.vtls[vtl]?.apic).filter((a): a is LocalApic => a !== undefined), src, ipi);
+      },
+    };
     for (let k = 0; k < config.smp; k++) {
-      const vp = new Vp(k, this.mem, this.makeHost(k), router);
-      vp.cpu.mmu.localMmio = [{ base: 0xfee00000, size: APIC_MMIO_SIZE, dev: vp.apic }];
+      const vp = new Vp(k, this.mem, (v, vtl) => this.makeHost(v, vtl), router);
+      this.attachApicWindow(vp, 0);
       this.vps.push(vp);
     }
     this.boot(image);
@@ -121,9 +127,23 @@ export class Machine {
     this.emit({ kind: 'vp-start', icount: 0, vp: 0, ripLo: st.ripLo, ripHi: 0, reason: 'boot' });
   }
 
-  private makeHost(index: number): CpuHost {
+  private vtlOfApic(apic: LocalApic): number {
+    for (const vp of this.vps) for (const c of vp.vtls) if (c && c.apic === apic) return c.vtl;
+    return 0;
+  }
+
+  /** Map a VTL context's xAPIC window into its own access port. */
+  attachApicWindow(vp: Vp, vtl: number): void {
+    const ctx = vp.vtls[vtl]!;
+    ctx.cpu.mmu.localMmio = ctx.apic.mmioEnabled() ? [{ base: ctx.apic.mmioBase(), size: APIC_MMIO_SIZE, dev: ctx.apic }] : [];
+    ctx.cpu.mmu.flushAll();
+  }
+
+  private makeHost(v: Vp, vtl: number): CpuHost {
     const m = this;
-    const vp = () => m.vps[index];
+    const index = v.index;
+    const vp = () => v;
+    void vtl;
     return {
       ioRead: (port, size) => m.io.read(port, size),
       ioWrite: (port, size, value) => m.io.write(port, size, value),
@@ -164,10 +184,7 @@ export class Machine {
   private wrmsr(vp: Vp, idx: number, lo: number, hi: number): boolean {
     if (idx === MSR.IA32_APIC_BASE || idx === MSR.IA32_TSC_DEADLINE || (idx >= 0x800 && idx <= 0x8ff)) {
       const ok = vp.apic.wrmsr(idx, lo, hi);
-      if (ok && idx === MSR.IA32_APIC_BASE) {
-        vp.cpu.mmu.localMmio = vp.apic.mmioEnabled() ? [{ base: vp.apic.mmioBase(), size: APIC_MMIO_SIZE, dev: vp.apic }] : [];
-        vp.cpu.mmu.flushAll();
-      }
+      if (ok && idx === MSR.IA32_APIC_BASE) this.attachApicWindow(vp, vp.activeVtl);
       return ok;
     }
     switch (idx) {
@@ -190,7 +207,7 @@ export class Machine {
   /** Global retired-instruction count. */
   icount(): number {
     let n = 0;
-    for (const v of this.vps) n += v.cpu.retired;
+    for (const v of this.vps) n += v.retired();
     return n;
   }
 
@@ -234,7 +251,7 @@ export class Machine {
       if (anyRan) { this.roundNs = roundEnd; continue; }
       // Every VP is idle: skip virtual time to the earliest timer deadline.
       let next = Infinity;
-      for (const vp of this.vps) if (vp.state === VP_STATE.RUNNING) next = Math.min(next, vp.apic.nextDeadlineNs());
+      for (const vp of this.vps) if (vp.state === VP_STATE.RUNNING) next = Math.min(next, vp.nextDeadlineNs());
       if (next === Infinity) {
         const alive = this.vps.filter((v) => v.state === VP_STATE.RUNNING);
         return { kind: 'deadlock', detail: alive.length ? `all VPs halted with nothing to wake them (VP ${alive.map((v) => v.index).join(', ')} in HLT)` : 'no VP is running' };
@@ -245,51 +262,51 @@ export class Machine {
 
   /** Run one VP up to the end of the round. */
   private runVp(vp: Vp, roundEnd: number, limit: number): 'ran' | 'idle' {
-    const cpu = vp.cpu;
     this.current = vp;
     if (vp.state === VP_STATE.WAIT_FOR_SIPI || vp.state === VP_STATE.RUNNING) this.checkInitSipi(vp);
-    if (vp.state !== VP_STATE.RUNNING) { vp.sliceStartNs = roundEnd; vp.sliceStartRetired = cpu.retired; return 'idle'; }
-    if (vp.sliceStartNs < this.roundNs) { vp.sliceStartNs = this.roundNs; }
-    vp.sliceStartRetired = cpu.retired;
+    if (vp.state !== VP_STATE.RUNNING) { vp.sliceStartNs = roundEnd; vp.sliceStartRetired = vp.retired(); this.current = null; return 'idle'; }
+    if (vp.sliceStartNs < this.roundNs) vp.sliceStartNs = this.roundNs;
+    vp.sliceStartRetired = vp.retired();
     let ran = false;
-    while (vp.sliceStartNs < roundEnd && !this.stop) {
-      vp.apic.tick(vp.nowNs());
+    while (vp.sliceStartNs + (vp.retired() - vp.sliceStartRetired) < roundEnd && !this.stop) {
+      vp.tick();
+      // The context can change at any exit (a VTL switch), so look it up each time round.
+      const cpu = vp.cpu;
       if (cpu.st.halted) {
-        if (cpu.canTakeInterrupt() || this.nmiPending(vp)) {
+        if (cpu.canTakeInterrupt() || this.hypervisorWantsVp(vp)) {
           cpu.st.halted = false;
         } else {
-          const dl = vp.apic.nextDeadlineNs();
-          if (dl >= roundEnd) { vp.sliceStartNs = roundEnd; vp.sliceStartRetired = cpu.retired; break; }
-          vp.sliceStartNs = Math.max(dl, vp.sliceStartNs); vp.sliceStartRetired = cpu.retired;
+          const dl = vp.nextDeadlineNs();
+          const now = vp.nowNs();
+          if (dl >= roundEnd) { vp.sliceStartNs = roundEnd; vp.sliceStartRetired = vp.retired(); break; }
+          vp.sliceStartNs = Math.max(dl, now); vp.sliceStartRetired = vp.retired();
           continue;
         }
       }
+      if (this.beforeRun) this.beforeRun(vp);
       const now = vp.nowNs();
-      const dl = vp.apic.nextDeadlineNs();
+      const dl = vp.nextDeadlineNs();
       let budget = Math.min(roundEnd, dl > now ? dl : now + 1) - now;
       budget = Math.min(budget, limit - this.icount());
       if (budget <= 0) break;
-      const before = cpu.retired;
-      const exit = cpu.run(Math.max(1, Math.floor(budget)));
-      if (cpu.retired > before) ran = true;
-      // Keep the slice clock consistent: time = start + instructions retired in this slice.
-      if (exit === EXIT.HALT) {
-        ran = true;
-        continue;
-      }
+      const active = vp.cpu;
+      const before = active.retired;
+      const exit = active.run(Math.max(1, Math.floor(budget)));
+      if (active.retired > before) ran = true;
+      if (exit === EXIT.HALT) { ran = true; continue; }
       if (exit === EXIT.TRIPLE_FAULT) {
-        const detail = cpu.shutdownReason || 'triple fault';
+        const detail = active.shutdownReason || 'triple fault';
         vp.state = VP_STATE.STOPPED;
-        this.stop = { kind: 'triple-fault', vp: vp.index, detail: `${detail} at RIP ${hex64(cpu.st.ripLo, cpu.st.ripHi)}` };
+        this.stop = { kind: 'triple-fault', vp: vp.index, detail: `${detail} at RIP ${hex64(active.st.ripLo, active.st.ripHi)} (VTL${vp.activeVtl})` };
         this.emit({ kind: 'triple-fault', icount: this.icount(), vp: vp.index, detail: this.stop.detail });
         break;
       }
       if (exit === EXIT.HYPERCALL) {
         ran = true;
         if (!this.hypercall || !this.hypercall(vp)) {
-          this.emit({ kind: 'unhandled-hypercall', icount: this.icount(), vp: vp.index, ripLo: cpu.st.ripLo, ripHi: cpu.st.ripHi });
-          if (!cpu.exception(EXC.UD, -1)) {
-            this.stop = { kind: 'triple-fault', vp: vp.index, detail: cpu.shutdownReason };
+          this.emit({ kind: 'unhandled-hypercall', icount: this.icount(), vp: vp.index, ripLo: active.st.ripLo, ripHi: active.st.ripHi });
+          if (!active.exception(EXC.UD, -1)) {
+            this.stop = { kind: 'triple-fault', vp: vp.index, detail: active.shutdownReason };
             break;
           }
         }
@@ -305,10 +322,13 @@ export class Machine {
     return ran ? 'ran' : 'idle';
   }
 
-  private nmiPending(vp: Vp): boolean { void vp; return false; }
+  /** Hook for the hypervisor: may switch VTLs before a slice (pending VTL1 interrupts). */
+  beforeRun: ((vp: Vp) => void) | null = null;
+  /** Hook for the hypervisor: a halted VP has an event for another VTL. */
+  hypervisorWantsVp: (vp: Vp) => boolean = () => false;
 
   private checkInitSipi(vp: Vp): void {
-    const apic = vp.apic;
+    const apic = vp.apic0;
     if (apic.takeInit()) {
       if (vp.index !== 0 || vp.state !== VP_STATE.RUNNING) {
         vp.cpu.resetState();
@@ -318,12 +338,13 @@ export class Machine {
     }
     const sipi = apic.takeSipi();
     if (sipi >= 0 && vp.state === VP_STATE.WAIT_FOR_SIPI && vp.initSeen) {
-      const st = vp.cpu.st;
-      vp.cpu.resetState();
+      const cpu = vp.cpu;
+      const st = cpu.st;
+      cpu.resetState();
       const cs = st.seg[SEG.CS];
       cs.selector = sipi << 8; cs.baseLo = sipi << 12; cs.limit = 0xffff; cs.attr = 0x9b;
       st.ripLo = 0; st.ripHi = 0;
-      vp.cpu.updateMode();
+      cpu.updateMode();
       vp.state = VP_STATE.RUNNING;
       vp.initSeen = false;
       this.emit({ kind: 'vp-start', icount: this.icount(), vp: vp.index, ripLo: sipi << 12, ripHi: 0, reason: 'sipi' });
@@ -335,9 +356,13 @@ export class Machine {
     const h = new StateHasher();
     h.bytes(this.mem.ram);
     for (const vp of this.vps) {
-      h.value(saveCpuState(vp.cpu.st));
-      h.value(vp.apic.save());
-      h.number(vp.cpu.retired);
+      for (const ctx of vp.vtls) {
+        if (!ctx) continue;
+        h.value(saveCpuState(ctx.cpu.st));
+        h.value(ctx.apic.save());
+        h.number(ctx.cpu.retired);
+      }
+      h.number(vp.activeVtl);
       h.number(vp.state);
     }
     h.value(this.saveDevices());
@@ -350,5 +375,5 @@ export class Machine {
     return out;
   }
 
-  apics(): LocalApic[] { return this.vps.map((v) => v.apic); }
+  apics(): LocalApic[] { return this.vps.map((v) => v.apic0); }
 }

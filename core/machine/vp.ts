@@ -1,4 +1,6 @@
-// A virtual processor: a CPU, its local APIC, its virtual clock, and its run state.
+// A virtual processor: one CPU context and one local APIC per enabled VTL (VTL0 always), the VP's
+// virtual clock, and its run state. The active VTL selects which context runs; shared registers are
+// copied between contexts on a VTL switch (core/hv/vsm).
 
 import { Cpu, type InterruptSource } from '../x86/cpu.js';
 import type { CpuHost } from '../x86/host.js';
@@ -15,25 +17,19 @@ export const VP_STATE = {
   STOPPED: 2,
 } as const;
 
-export class Vp implements Clock {
+/** Everything a VP has once per VTL. */
+export class VtlContext {
   readonly cpu: Cpu;
   readonly apic: LocalApic;
-  state: number = VP_STATE.WAIT_FOR_SIPI;
-  /** Virtual time at the start of the current slice, ns. */
-  sliceStartNs = 0;
-  /** cpu.retired at the start of the current slice. */
-  sliceStartRetired = 0;
-  /** Set by INIT: the AP waits for a SIPI. */
-  initSeen = false;
 
-  constructor(readonly index: number, mem: PhysMem, host: CpuHost, router: IpiRouter) {
+  constructor(readonly vtl: number, vp: Vp, mem: PhysMem, host: CpuHost, router: IpiRouter) {
     this.cpu = new Cpu(mem, host);
     this.apic = new LocalApic({
-      apicId: index,
-      clock: this,
+      apicId: vp.index,
+      clock: vp,
       router,
-      onSignal: () => { this.cpu.eventPending = true; },
-      bsp: index === 0,
+      onSignal: () => { this.cpu.eventPending = true; vp.onSignal(vtl); },
+      bsp: vp.index === 0,
     });
     const apic = this.apic;
     const intr: InterruptSource = {
@@ -43,9 +39,61 @@ export class Vp implements Clock {
     };
     this.cpu.intr = intr;
   }
+}
+
+export class Vp implements Clock {
+  /** Per-VTL contexts, indexed by VTL number; a VTL above 0 exists once enabled on this VP. */
+  readonly vtls: (VtlContext | undefined)[] = [];
+  activeVtl = 0;
+  state: number = VP_STATE.WAIT_FOR_SIPI;
+  /** Virtual time at the start of the current slice, ns. */
+  sliceStartNs = 0;
+  /** retired() at the start of the current slice. */
+  sliceStartRetired = 0;
+  /** Set by INIT: the AP waits for a SIPI. */
+  initSeen = false;
+  /** Called when an APIC of this VP signals (the hypervisor may need to switch VTLs). */
+  onSignal: (vtl: number) => void = () => {};
+
+  constructor(readonly index: number, private readonly mem: PhysMem, private readonly hostFor: (vp: Vp, vtl: number) => CpuHost,
+    private readonly router: IpiRouter) {
+    this.vtls[0] = new VtlContext(0, this, mem, hostFor(this, 0), router);
+  }
+
+  /** Create the context of a VTL (HvCallEnableVpVtl). */
+  addVtl(vtl: number): VtlContext {
+    const ctx = new VtlContext(vtl, this, this.mem, this.hostFor(this, vtl), this.router);
+    this.vtls[vtl] = ctx;
+    return ctx;
+  }
+
+  get ctx(): VtlContext { return this.vtls[this.activeVtl]!; }
+  get cpu(): Cpu { return this.vtls[this.activeVtl]!.cpu; }
+  get apic(): LocalApic { return this.vtls[this.activeVtl]!.apic; }
+  /** VTL0's APIC (external interrupts and the APs' INIT/SIPI go there). */
+  get apic0(): LocalApic { return this.vtls[0]!.apic; }
+
+  /** Instructions retired by this VP in every VTL. */
+  retired(): number {
+    let n = 0;
+    for (const c of this.vtls) if (c) n += c.cpu.retired;
+    return n;
+  }
 
   /** Virtual time of this VP now: 1 retired instruction = 1 ns. */
   nowNs(): number {
-    return this.sliceStartNs + (this.cpu.retired - this.sliceStartRetired);
+    return this.sliceStartNs + (this.retired() - this.sliceStartRetired);
+  }
+
+  /** Earliest timer deadline over all VTLs' APICs. */
+  nextDeadlineNs(): number {
+    let d = Infinity;
+    for (const c of this.vtls) if (c) d = Math.min(d, c.apic.nextDeadlineNs());
+    return d;
+  }
+
+  tick(): void {
+    const now = this.nowNs();
+    for (const c of this.vtls) if (c) c.apic.tick(now);
   }
 }

@@ -377,6 +377,14 @@ export class Cpu {
   /** Compute the linear address of the instruction's memory operand into eaLo/eaHi. */
   ea(i: Insn): void {
     const st = this.st;
+    // Fast path: 64-bit [base + disp] (most memory operands of compiled 64-bit code).
+    if (i.index < 0 && i.base >= 0 && i.base < 16 && i.asz === 8 && this.mode === MODE.M64 && i.seg < SEG.FS) {
+      const b = i.base;
+      const s = (st.lo[b] >>> 0) + i.disp;
+      this.eaLo = s | 0;
+      this.eaHi = s > 0xffffffff ? (st.hi[b] + 1) | 0 : s < 0 ? (st.hi[b] - 1) | 0 : st.hi[b];
+      return;
+    }
     let lo = i.disp, hi = i.disp < 0 ? -1 : 0;
     const base = i.base;
     if (base >= 0) {
@@ -586,13 +594,17 @@ export class Cpu {
       }
       return (cc & 1) ? !r : r;
     }
-    if (st.lf === LF.LOGIC && st.lfSize === 4) {
+    if (st.lf === LF.LOGIC && st.lfSize >= 4) {
+      // After a logic op CF = OF = 0: B/BE reduce to false/ZF, L/LE to SF/(SF|ZF).
+      const wide = st.lfSize === 8;
+      const zero = wide ? (st.lfResLo | st.lfResHi) === 0 : st.lfResLo === 0;
+      const neg = wide ? st.lfResHi < 0 : st.lfResLo < 0;
       let r: boolean;
       switch (cc >> 1) {
         case 0: case 1: r = false; break;
-        case 2: case 3: r = st.lfResLo === 0; break;
-        case 4: case 6: r = st.lfResLo < 0; break;
-        case 7: r = st.lfResLo <= 0; break;
+        case 2: case 3: r = zero; break;
+        case 4: case 6: r = neg; break;
+        case 7: r = zero || neg; break;
         default: return this.condSlow(cc);
       }
       return (cc & 1) ? !r : r;

@@ -11,7 +11,6 @@ import { LF } from '../state.js';
 import { PARITY } from '../../util/bits.js';
 
 const B64 = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-const M64 = (1n << 64n) - 1n;
 
 /** Source operand of a two-operand instruction (FORM.EG / GE / EI); sets c.vhi for 8-byte sizes. */
 export function readSrc(c: Cpu, i: Insn, size: number): number {
@@ -141,6 +140,24 @@ export function execShift(c: Cpu, i: Insn): void {
   const ahi = size === 8 ? c.vhi : 0;
   const bits = size * 8;
   const kind = i.sub;
+  // A zero count changes nothing, except that a 32-bit register destination is still written
+  // (zero-extended to 64 bits), as on hardware.
+  if (count === 0) { if (size === 4 && i.mod === 3) c.st.hi[i.rm] = 0; return; }
+  if (kind <= 1 && size <= 4) {
+    // ROL/ROR on 8/16/32 bits without BigInt: flags other than CF/OF are untouched.
+    if (count === 0) return;
+    const m = sizeMask(size) >>> 0;
+    const ua = (a & m) >>> 0;
+    const k = count % bits;
+    const r = k === 0 ? ua : (kind === 0 ? ((ua << k) | (ua >>> (bits - k))) : ((ua >>> k) | (ua << (bits - k)))) & m;
+    const cf = kind === 0 ? (r & 1) === 1 : ((r >>> (bits - 1)) & 1) === 1;
+    const msb = ((r >>> (bits - 1)) & 1) === 1;
+    const of = kind === 0 ? msb !== cf : msb !== (((r >>> (bits - 2)) & 1) === 1);
+    c.writeE(i, size, r | 0, 0);
+    c.materialize();
+    c.st.flags = (c.st.flags & ~(FLAG.CF | FLAG.OF)) | (cf ? FLAG.CF : 0) | (of ? FLAG.OF : 0);
+    return;
+  }
   if (kind <= 3) {
     // Rotates: flags other than CF/OF are untouched.
     const v = B64(a, ahi) & ((1n << BigInt(bits)) - 1n);
@@ -180,13 +197,24 @@ export function execShift(c: Cpu, i: Insn): void {
   if (count === 0) return;
   let lo: number, hi: number, cf: boolean, of: boolean;
   if (size === 8) {
-    const v = B64(a, ahi);
-    const k = BigInt(count);
-    let r: bigint;
-    if (kind === 4) { r = (v << k) & M64; cf = ((v >> (64n - k)) & 1n) === 1n; of = ((r >> 63n) & 1n) === 1n !== cf; }
-    else if (kind === 5) { r = v >> k; cf = ((v >> (k - 1n)) & 1n) === 1n; of = (v >> 63n) === 1n; }
-    else { const sv = BigInt.asIntN(64, v); r = BigInt.asUintN(64, sv >> k); cf = ((sv >> (k - 1n)) & 1n) === 1n; of = false; }
-    lo = Number(r & 0xffffffffn) | 0; hi = Number(r >> 32n) | 0;
+    // 64-bit SHL/SHR/SAR on halves; count is 1..63.
+    const n = count;
+    if (kind === 4) {
+      // CF is the last bit shifted out: bit (64 - n) of the source.
+      if (n < 32) { lo = a << n; hi = (ahi << n) | (a >>> (32 - n)); cf = ((ahi >>> (32 - n)) & 1) === 1; }
+      else { lo = 0; hi = a << (n - 32); cf = n === 32 ? (ahi & 1) === 1 : ((a >>> (64 - n)) & 1) === 1; }
+      of = (hi >>> 31 === 1) !== cf;
+    } else if (kind === 5) {
+      if (n < 32) { lo = (a >>> n) | (ahi << (32 - n)); hi = ahi >>> n; cf = ((a >>> (n - 1)) & 1) === 1; }
+      else { lo = ahi >>> (n - 32); hi = 0; cf = ((n === 32 ? ahi >>> 31 : ahi >>> (n - 33)) & 1) === 1; if (n === 32) cf = (a >>> 31) === 1; }
+      lo |= 0;
+      of = (ahi >>> 31) === 1;
+    } else {
+      if (n < 32) { lo = (a >>> n) | (ahi << (32 - n)); hi = ahi >> n; cf = ((a >>> (n - 1)) & 1) === 1; }
+      else { lo = ahi >> (n - 32); hi = ahi >> 31; cf = n === 32 ? (a >>> 31) === 1 : ((ahi >> (n - 33)) & 1) === 1; }
+      lo |= 0;
+      of = false;
+    }
   } else {
     const m = sizeMask(size);
     const ua = (a & m) >>> 0;
@@ -219,7 +247,7 @@ export function execShiftDouble(c: Cpu, i: Insn, right: boolean): void {
   const count = raw & (size === 8 ? 63 : 31);
   const a = c.readE(i, size);
   const ahi = size === 8 ? c.vhi : 0;
-  if (count === 0) return;
+  if (count === 0) { if (size === 4 && i.mod === 3) c.st.hi[i.rm] = 0; return; } // still zero-extends
   const b = c.getReg(size, i.reg);
   const bhi = size === 8 ? c.vhi : 0;
   const n = BigInt(size * 8);
@@ -288,9 +316,13 @@ export function execImul(c: Cpu, i: Insn, three: boolean): void {
   else { b = c.getReg(size, i.reg); bhi = size === 8 ? c.vhi : 0; }
   let lo: number, hi = 0, overflow: boolean;
   if (size === 4) {
-    const p = BigInt(a | 0) * BigInt(b | 0);
-    lo = Number(BigInt.asIntN(32, p));
-    overflow = BigInt(lo) !== p;
+    // The double product is exact below 2^53 and can only exceed that when it overflows anyway.
+    const p = (a | 0) * (b | 0);
+    lo = Math.imul(a, b);
+    overflow = p !== lo;
+  } else if (size === 8 && (ahi === (a >> 31)) && (bhi === (b >> 31))) {
+    // Both operands are sign-extended 32-bit values: the product fits in 63 bits, no overflow.
+    lo = mul32x32(c, a | 0, b | 0, true); hi = c.vhi; overflow = false;
   } else if (size === 2) {
     const p = ((a << 16) >> 16) * ((b << 16) >> 16);
     lo = p & 0xffff;
@@ -407,6 +439,9 @@ export function execXadd(c: Cpu, i: Insn): void {
   const bhi = size === 8 ? c.vhi : 0;
   const r = aluOp(c, ALU.ADD, size, a, ahi, b, bhi);
   const rhi = c.vhi;
+  // SRC := DEST, then DEST := sum: with the same register as both operands the sum wins. Memory is
+  // written first so that a faulting write leaves the register untouched.
+  if (i.mod === 3) { c.setReg(size, i.reg, a, ahi); c.setReg(size, i.rm, r, rhi); return; }
   c.writeE(i, size, r, rhi);
   c.setReg(size, i.reg, a, ahi);
 }
@@ -423,8 +458,9 @@ export function execCmpxchg(c: Cpu, i: Insn): void {
     const s = c.getReg(size, i.reg);
     c.writeE(i, size, s, size === 8 ? c.vhi : 0);
   } else {
-    // The destination is written back with its own value (a locked RMW always writes).
-    c.writeE(i, size, d, dhi);
+    // A memory destination is written back with its own value (a locked RMW always writes); a
+    // register destination is not written at all (a 32-bit one is not zero-extended).
+    if (i.mod !== 3) c.writeE(i, size, d, dhi);
     c.setReg(size, 0, d, dhi);
   }
   void st;
@@ -504,4 +540,22 @@ function alu64Reg(c: Cpu, i: Insn, op: number): void {
   st.lf = kind; st.lfSize = 8;
   st.lfResLo = r; st.lfResHi = rh; st.lfALo = a; st.lfAHi = ah; st.lfBLo = b; st.lfBHi = bh;
   if (op !== ALU.CMP) { st.lo[d] = r; st.hi[d] = rh; }
+}
+
+/**
+ * 32×32 → 64-bit multiply without BigInt (16-bit limbs keep every partial product exact).
+ * Returns the low half; the high half is left in c.vhi.
+ */
+function mul32x32(c: Cpu, a: number, b: number, signed: boolean): number {
+  const neg = signed && ((a < 0) !== (b < 0)) && a !== 0 && b !== 0;
+  let x = signed ? Math.abs(a) : a >>> 0, y = signed ? Math.abs(b) : b >>> 0;
+  x >>>= 0; y >>>= 0;
+  const x0 = x & 0xffff, x1 = x >>> 16, y0 = y & 0xffff, y1 = y >>> 16;
+  const p00 = x0 * y0, p01 = x0 * y1, p10 = x1 * y0, p11 = x1 * y1;
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  let lo = ((mid & 0xffff) << 16) | (p00 & 0xffff);
+  let hi = p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
+  if (neg) { lo = ~lo; hi = ~hi; const t = (lo >>> 0) + 1; lo = t | 0; if (t > 0xffffffff) hi = hi + 1; }
+  c.vhi = hi | 0;
+  return lo | 0;
 }

@@ -10,7 +10,15 @@ import { deliverEvent } from './interrupts.js';
 import { loadCodeSeg, loadDataSeg, readDescriptor } from './segments.js';
 
 export function execJcc(c: Cpu, i: Insn): void {
-  if (c.cond(i.sub)) c.jumpRel(i.imm, i.osz);
+  if (!c.cond(i.sub)) return;
+  // Fast path: a 64-bit branch that stays within the same 4 GiB (RIP high half unchanged, so still
+  // canonical).
+  if (i.osz === 8) {
+    const st = c.st;
+    const s = (st.ripLo >>> 0) + i.imm;
+    if (s >= 0 && s <= 0xffffffff) { st.ripLo = s | 0; return; }
+  }
+  c.jumpRel(i.imm, i.osz);
 }
 
 export function execJmp(c: Cpu, i: Insn): void {

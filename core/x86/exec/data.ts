@@ -62,6 +62,12 @@ export function execMovExtend(c: Cpu, i: Insn, signed: boolean): void {
 export function execLea(c: Cpu, i: Insn): void {
   // The effective address without segmentation, truncated to the operand size.
   const st = c.st;
+  if (i.osz === 8 && i.asz === 8 && i.base >= 0 && i.base < 16 && i.index < 0) {
+    const s = (st.lo[i.base] >>> 0) + i.disp;
+    st.hi[i.reg] = s > 0xffffffff ? (st.hi[i.base] + 1) | 0 : s < 0 ? (st.hi[i.base] - 1) | 0 : st.hi[i.base];
+    st.lo[i.reg] = s | 0;
+    return;
+  }
   let lo = i.disp, hi = i.disp < 0 ? -1 : 0;
   if (i.base >= 0) {
     const blo = i.base === 16 ? st.ripLo : st.lo[i.base], bhi = i.base === 16 ? st.ripHi : st.hi[i.base];
