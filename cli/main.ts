@@ -32,6 +32,8 @@ options:
                    they enter the UART whenever its receive FIFO has room
   --max-insns N    stop after N instructions (all VPs together) with a message
   --quantum N      instructions each VP runs per scheduling round (default 1000)
+  --hv on|off      expose the Hyper-V interface: CPUID leaves 0x40000000+, synthetic MSRs,
+                   hypercalls and VSM (default on); off makes a plain PC
   --hash           print a hash of the final machine state on stderr (identical across runs)
   -h, --help       this help
 
@@ -51,6 +53,7 @@ export interface RunOptions {
   serialIn?: string;
   maxInsns?: number;
   quantum?: number;
+  hv: boolean;
   hash: boolean;
 }
 
@@ -65,7 +68,7 @@ function parseInteger(name: string, v: string | undefined, min: number, max: num
 }
 
 export function parseRunArgs(args: string[]): RunOptions | 'help' {
-  const o: Partial<RunOptions> = { smp: 1, mem: 128, cmdline: '', hash: false };
+  const o: Partial<RunOptions> = { smp: 1, mem: 128, cmdline: '', hash: false, hv: true };
   for (let k = 0; k < args.length; k++) {
     const a = args[k];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -79,6 +82,12 @@ export function parseRunArgs(args: string[]): RunOptions | 'help' {
       case '--max-insns': o.maxInsns = parseInteger('--max-insns', value(), 1, Number.MAX_SAFE_INTEGER); break;
       case '--quantum': o.quantum = parseInteger('--quantum', value(), 1, 1_000_000_000); break;
       case '--hash': o.hash = true; break;
+      case '--hv': {
+        const v = value();
+        if (v !== 'on' && v !== 'off') throw new UsageError(`--hv takes 'on' or 'off', not '${v ?? ''}'`);
+        o.hv = v === 'on';
+        break;
+      }
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option '${a}' (see 'vsmrr run --help')`);
         if (o.image) throw new UsageError(`more than one image given ('${o.image}' and '${a}')`);
@@ -103,7 +112,7 @@ export function runCommand(o: RunOptions): number {
   const image = readImage(o.image);
   let machine: Machine;
   try {
-    machine = new Machine({ ramMiB: o.mem, smp: o.smp, cmdline: o.cmdline, quantum: o.quantum }, image);
+    machine = new Machine({ ramMiB: o.mem, smp: o.smp, cmdline: o.cmdline, quantum: o.quantum, hv: o.hv }, image);
   } catch (e) {
     if (e instanceof ImageError) throw new ImageError(e.message);
     throw e;

@@ -8,7 +8,10 @@ export type MachineEvent =
   | { kind: 'debug-exit'; icount: number; vp: number; value: number }
   | { kind: 'triple-fault'; icount: number; vp: number; detail: string }
   | { kind: 'unimplemented'; icount: number; vp: number; ripLo: number; ripHi: number; bytes: number[] }
-  | { kind: 'unhandled-hypercall'; icount: number; vp: number; ripLo: number; ripHi: number };
+  | { kind: 'unhandled-hypercall'; icount: number; vp: number; ripLo: number; ripHi: number }
+  | { kind: 'hypercall-start'; icount: number; vp: number; vtl: number; code: number }
+  | { kind: 'hypercall'; icount: number; vp: number; vtl: number; code: number; status: number }
+  | { kind: 'vtl-switch'; icount: number; vp: number; from: number; to: number; reason: number; ripBeforeLo: number; ripBeforeHi: number; ripAfterLo: number; ripAfterHi: number };
 
 export interface MachineObserver {
   event(e: MachineEvent): void;

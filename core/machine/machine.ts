@@ -25,6 +25,7 @@ import { NULL_OBSERVER } from './events.js';
 import { StateHasher } from '../util/hash.js';
 import { saveCpuState } from '../x86/snapshot.js';
 import { hex64 } from '../util/bits.js';
+import { Hypervisor } from '../hv/hypervisor.js';
 
 /** A machine configuration that cannot be built (message names the option). */
 export class ConfigError extends Error {}
@@ -35,6 +36,8 @@ export interface MachineConfig {
   cmdline: string;
   /** Instructions per VP per scheduling round. */
   quantum?: number;
+  /** Expose the Hyper-V interface (CPUID leaves, synthetic MSRs, hypercalls, VSM). Default true. */
+  hv?: boolean;
 }
 
 /** Why Machine.run returned. */
@@ -62,8 +65,10 @@ export class Machine {
   /** Addresses already reported as unimplemented (report once each). */
   private readonly reportedUd = new Set<number>();
   private current: Vp | null = null;
-  /** Hook for VMCALL; returns false when nobody handles it (then #UD). Set by core/hv. */
+  /** Hook for VMCALL; returns false when nobody handles it (then #UD). */
   hypercall: ((vp: Vp) => boolean) | null = null;
+  /** The Hyper-V interface (absent with hv: false). */
+  readonly hv: Hypervisor | null;
 
   constructor(readonly config: MachineConfig, image: Uint8Array) {
     if (!Number.isInteger(config.smp) || config.smp < 1 || config.smp > 64) throw new ConfigError(`--smp must be 1..64, got ${config.smp}`);
@@ -97,7 +102,23 @@ export class Machine {
       this.attachApicWindow(vp, 0);
       this.vps.push(vp);
     }
+    this.hv = config.hv === false ? null : new Hypervisor(this, { vtlCount: 2 });
+    if (this.hv) {
+      const hv = this.hv;
+      this.hypercall = (vp) => hv.hypercall(vp);
+      hv.observe = (e) => this.emit({ ...e, icount: this.icount() } as MachineEvent);
+    }
     this.boot(image);
+  }
+
+  /** Drop every cached translation and decoded fetch (protections or overlays changed). */
+  flushAllTranslations(): void {
+    for (const vp of this.vps) for (const c of vp.vtls) if (c) c.cpu.mmu.flushAll();
+  }
+
+  /** A VTL context was created on a VP (HvCallEnableVpVtl). */
+  vtlAdded(vp: Vp, vtl: number): void {
+    void vp; void vtl;
   }
 
   private boot(image: Uint8Array): void {
@@ -143,14 +164,14 @@ export class Machine {
     const m = this;
     const index = v.index;
     const vp = () => v;
-    void vtl;
     return {
       ioRead: (port, size) => m.io.read(port, size),
       ioWrite: (port, size, value) => m.io.write(port, size, value),
-      rdmsr: (idx, out) => m.rdmsr(vp(), idx, out),
-      wrmsr: (idx, lo, hi) => m.wrmsr(vp(), idx, lo, hi),
+      rdmsr: (idx, out) => (m.hv && m.hv.isSyntheticMsr(idx) ? m.hv.rdmsr(vp(), vtl, idx, out) : m.rdmsr(vp(), idx, out)),
+      wrmsr: (idx, lo, hi) => (m.hv && m.hv.isSyntheticMsr(idx) ? m.hv.wrmsr(vp(), vtl, idx, lo, hi) : m.wrmsr(vp(), idx, lo, hi)),
       cpuid: (leaf, sub, out) => cpuid(leaf, sub, {
         vpIndex: index, vpCount: m.vps.length, osxsave: (vp().cpu.st.cr4 & (1 << 18)) !== 0,
+        hypervisor: m.hv ? (l, _s, o) => m.hv!.cpuid(l, o) : undefined,
       }, out),
       tsc: (out) => { const t = vp().nowNs(); out.lo = t % 4294967296; out.hi = Math.floor(t / 4294967296); },
       getCr8: () => vp().apic.readCr8(),

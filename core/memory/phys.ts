@@ -24,6 +24,8 @@ export class PhysMem {
   readonly codePage: Uint8Array;
   /** Incremented whenever cached code is dropped; fetch caches compare against it. */
   codeGen = 0;
+  /** Pages whose guest writes are dropped (hypervisor overlay pages such as the hypercall page). */
+  readonly writeIgnored: Uint8Array;
   /** Pages written since the last snapshot (dirty tracking for incremental snapshots). */
   readonly dirty: Uint8Array;
   private readonly holders: WriteTranslationHolder[] = [];
@@ -36,6 +38,7 @@ export class PhysMem {
     this.dv = new DataView(this.ram.buffer);
     this.codePage = new Uint8Array(this.pages);
     this.dirty = new Uint8Array(this.pages);
+    this.writeIgnored = new Uint8Array(this.pages);
   }
 
   registerWriteHolder(h: WriteTranslationHolder): void {

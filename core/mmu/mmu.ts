@@ -237,8 +237,23 @@ export class Mmu implements WriteTranslationHolder {
     return size === 4 ? 0xffffffff : (1 << (8 * size)) - 1;
   }
 
+  /** A guest-physical read on the guest's behalf (hypercall input), with the stage-2 read check. */
+  physReadChecked(gpa: number, size: number): number {
+    const page = gpa - (gpa % PAGE_SIZE);
+    if (this.stage2 && !this.stage2.allows(page, ACCESS.READ, false)) throw this.stage2.violation(gpa, ACCESS.READ, -1, -1);
+    return this.physRead(gpa, size);
+  }
+
+  /** A guest-physical write on the guest's behalf (hypercall output), with the stage-2 write check. */
+  physWriteChecked(gpa: number, size: number, v: number): void {
+    const page = gpa - (gpa % PAGE_SIZE);
+    if (this.stage2 && !this.stage2.allows(page, ACCESS.WRITE, false)) throw this.stage2.violation(gpa, ACCESS.WRITE, -1, -1);
+    this.physWrite(gpa, size, v);
+  }
+
   physWrite(pa: number, size: number, v: number): void {
     if (pa + size <= this.mem.size) {
+      if (this.mem.writeIgnored[Math.floor(pa / PAGE_SIZE)]) return; // overlay page: writes are dropped
       this.mem.noteWrite(pa, size);
       if (size === 1) this.ram[pa] = v;
       else if (size === 2) this.dv.setUint16(pa, v, true);
@@ -282,7 +297,8 @@ export class Mmu implements WriteTranslationHolder {
         this.mem.notePage(p);
       }
       // Pages holding decoded code never get write entries: their writes must reach invalidateCode.
-      if (access !== ACCESS.WRITE || !this.mem.codePage[p]) {
+      // Overlay pages neither: their writes are dropped in physWrite.
+      if (access !== ACCESS.WRITE || (!this.mem.codePage[p] && !this.mem.writeIgnored[p])) {
         this.tag[k] = vpn;
         this.phys[k] = page;
         this.global[k] = global ? 1 : 0;

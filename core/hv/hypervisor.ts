@@ -1,0 +1,283 @@
+// The partition's Hyper-V interface: CPUID leaves, synthetic MSRs, the hypercall page, the VP assist
+// page, and the per-VP, per-VTL hypervisor state. Hypercalls go to the dispatcher (hypercall.ts);
+// VSM behaviour lives in vsm.ts. Everything per VTL is an array indexed by VTL number (no
+// `if (vtl === 1)`), so a third VTL is a parameter change.
+
+import type { Machine } from '../machine/machine.js';
+import type { Vp } from '../machine/vp.js';
+import type { Msr64 } from '../devices/types.js';
+import { HvMsr } from './defs/msr.js';
+import { HV_CPUID_INTERFACE_SIGNATURE, HV_CPUID_VENDOR_EBX, HV_CPUID_VENDOR_ECX, HV_CPUID_VENDOR_EDX } from './defs/cpuid.js';
+import { dispatchHypercall } from './hypercall.js';
+
+/** Hypercall page layout (OpenVMM's; spec/vsm.md 1.1). VsmCodePageOffsets reports these. */
+export const HYPERCALL_PAGE = {
+  CALL64: 0x0f,
+  RETURN64: 0x26,
+  CALL32: 0x04,
+  RETURN32: 0x1b,
+} as const;
+
+function hypercallPageBytes(): Uint8Array {
+  const p = new Uint8Array(4096).fill(0xcc);
+  const vmcall = [0x0f, 0x01, 0xc1]; // Intel vendor: VMCALL (VMMCALL also enters the hypervisor)
+  p.set([...vmcall, 0xc3], 0x00);
+  p.set([0x89, 0xc1, 0xb8, 0x11, 0, 0, 0, ...vmcall, 0xc3], HYPERCALL_PAGE.CALL32);
+  p.set([0x48, 0x89, 0xc8, 0xb9, 0x11, 0, 0, 0, ...vmcall, 0xc3], HYPERCALL_PAGE.CALL64);
+  p.set([0x89, 0xc1, 0xb8, 0x12, 0, 0, 0, ...vmcall, 0xc3], HYPERCALL_PAGE.RETURN32);
+  p.set([0x48, 0x89, 0xc8, 0xb9, 0x12, 0, 0, 0, ...vmcall, 0xc3], HYPERCALL_PAGE.RETURN64);
+  return p;
+}
+
+/** Events the hypervisor reports (the machine adds the instruction count). */
+export type HvEvent =
+  | { kind: 'hypercall-start'; vp: number; vtl: number; code: number }
+  | { kind: 'hypercall'; vp: number; vtl: number; code: number; status: number }
+  | { kind: 'vtl-switch'; vp: number; from: number; to: number; reason: number; ripBeforeLo: number; ripBeforeHi: number; ripAfterLo: number; ripAfterHi: number };
+
+/** Synthetic-MSR state private to one VTL of one VP (spec/vsm.md 5.1). */
+export class VtlHvState {
+  guestOsIdLo = 0; guestOsIdHi = 0;
+  hypercallLo = 0; hypercallHi = 0;
+  vpAssistLo = 0; vpAssistHi = 0;
+  refTscLo = 0; refTscHi = 0;
+  scontrol = 0;
+  siefpLo = 0; siefpHi = 0;
+  simpLo = 0; simpHi = 0;
+  readonly sint = new Uint32Array(16).fill(0x10000);
+  readonly stimerConfig = new Float64Array(4);
+  readonly stimerCount = new Float64Array(4);
+  /** VsmPartitionConfig written by this VTL (controls lower VTLs). */
+  partitionConfigLo = 0;
+  /** VsmVina (written by this VTL). */
+  vina = 0;
+
+  get hypercallEnabled(): boolean { return (this.hypercallLo & 1) !== 0; }
+  get vpAssistEnabled(): boolean { return (this.vpAssistLo & 1) !== 0; }
+  get vpAssistGpa(): number { return (this.vpAssistHi >>> 0) * 4294967296 + ((this.vpAssistLo & ~0xfff) >>> 0); }
+}
+
+/** Hypervisor state of one VP. */
+export class VpHvState {
+  readonly vtl: VtlHvState[] = [];
+  /** Bit n set when VTL n is enabled on this VP. */
+  enabledVtls = 1;
+  /** CR intercept control and masks set by VTL1 for VTL0 (spec/vsm.md 3.1). */
+  crInterceptControlLo = 0; crInterceptControlHi = 0;
+  crInterceptCr0Mask = 0; crInterceptCr4Mask = 0;
+  /** VsmVpSecureConfigVtlN, indexed by the lower VTL N. */
+  readonly secureConfig: number[] = [];
+
+  constructor(vtlCount: number) {
+    for (let v = 0; v < vtlCount; v++) { this.vtl.push(new VtlHvState()); this.secureConfig.push(0); }
+  }
+}
+
+export interface HypervisorOptions {
+  /** Number of VTLs the partition supports (VTL0..count-1). */
+  vtlCount: number;
+}
+
+export class Hypervisor {
+  readonly vps: VpHvState[];
+  /** Partition: bit n set when VTL n is enabled. */
+  enabledVtls = 1;
+  readonly maxVtl: number;
+  private readonly pageBytes = hypercallPageBytes();
+  /** Original RAM contents under enabled hypercall-page overlays, by page number. */
+  private readonly overlays = new Map<number, { saved: Uint8Array; users: number }>();
+
+  constructor(readonly machine: Machine, readonly opts: HypervisorOptions) {
+    this.maxVtl = opts.vtlCount - 1;
+    this.vps = machine.vps.map(() => new VpHvState(opts.vtlCount));
+  }
+
+  // ---- CPUID ------------------------------------------------------------------------------------
+
+  /** Leaves 0x40000000..0x4000000A (spec/vsm.md 1.6). Returns true when it filled `out`. */
+  cpuid(leaf: number, out: Uint32Array): boolean {
+    out[0] = out[1] = out[2] = out[3] = 0;
+    switch (leaf) {
+      case 0x40000000: out[0] = 0x4000000a; out[1] = HV_CPUID_VENDOR_EBX; out[2] = HV_CPUID_VENDOR_ECX; out[3] = HV_CPUID_VENDOR_EDX; return true;
+      case 0x40000001: out[0] = HV_CPUID_INTERFACE_SIGNATURE; return true;
+      case 0x40000002: out[0] = 19041; out[1] = 0x000a0000; return true; // build, version 10.0
+      case 0x40000003:
+        // EAX: TIME_REF_COUNT(1) SynIC(2) APIC MSRs(4) hypercall MSRs(5) VP index(6) reference TSC(9)
+        // frequency MSRs(11). EBX: AccessVsm(16) AccessVpRegisters(17) FastHypercallOutput(19).
+        // EDX: XMM fast input(4), XMM fast output(15). Synthetic timers are not implemented: not advertised.
+        out[0] = (1 << 1) | (1 << 2) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 9) | (1 << 11);
+        out[1] = (1 << 16) | (1 << 17) | (1 << 19);
+        out[3] = (1 << 4) | (1 << 15);
+        return true;
+      case 0x40000004: out[1] = 0xffffffff; return true; // never notify long spin waits
+      case 0x40000005: out[0] = this.machine.vps.length; out[1] = this.machine.vps.length; return true;
+      default: return leaf > 0x40000000 && leaf <= 0x4000000a;
+    }
+  }
+
+  // ---- Synthetic MSRs ---------------------------------------------------------------------------
+
+  isSyntheticMsr(idx: number): boolean {
+    return idx >= 0x40000000 && idx < 0x40000300;
+  }
+
+  rdmsr(vp: Vp, vtl: number, idx: number, out: Msr64): boolean {
+    const s = this.vps[vp.index].vtl[vtl];
+    out.lo = 0; out.hi = 0;
+    const set = (lo: number, hi = 0) => { out.lo = lo >>> 0; out.hi = hi >>> 0; return true; };
+    switch (idx) {
+      case HvMsr.HV_X64_MSR_GUEST_OS_ID: return set(s.guestOsIdLo, s.guestOsIdHi);
+      case HvMsr.HV_X64_MSR_HYPERCALL: return set(s.hypercallLo, s.hypercallHi);
+      case HvMsr.HV_X64_MSR_VP_INDEX: return set(vp.index);
+      case HvMsr.HV_X64_MSR_RESET: return set(0);
+      case HvMsr.HV_X64_MSR_VP_RUNTIME: { const t = Math.floor(vp.nowNs() / 100); return set(t % 4294967296, Math.floor(t / 4294967296)); }
+      case HvMsr.HV_X64_MSR_TIME_REF_COUNT: { const t = Math.floor(vp.nowNs() / 100); return set(t % 4294967296, Math.floor(t / 4294967296)); }
+      case HvMsr.HV_X64_MSR_REFERENCE_TSC: return set(s.refTscLo, s.refTscHi);
+      case HvMsr.HV_X64_MSR_TSC_FREQUENCY: return set(1_000_000_000);
+      case HvMsr.HV_X64_MSR_APIC_FREQUENCY: return set(1_000_000_000);
+      case HvMsr.HV_X64_MSR_EOI: return false; // write-only
+      case HvMsr.HV_X64_MSR_ICR: return this.apicMsr(vp, vtl).rdmsr(0x830, out);
+      case HvMsr.HV_X64_MSR_TPR: return this.apicMsr(vp, vtl).rdmsr(0x808, out);
+      case HvMsr.HV_X64_MSR_VP_ASSIST_PAGE: return set(s.vpAssistLo, s.vpAssistHi);
+      case HvMsr.HV_X64_MSR_SCONTROL: return set(s.scontrol);
+      case HvMsr.HV_X64_MSR_SVERSION: return set(1);
+      case HvMsr.HV_X64_MSR_SIEFP: return set(s.siefpLo, s.siefpHi);
+      case HvMsr.HV_X64_MSR_SIMP: return set(s.simpLo, s.simpHi);
+      case HvMsr.HV_X64_MSR_EOM: return set(0);
+      case HvMsr.HV_X64_MSR_GUEST_IDLE: return set(0);
+    }
+    if (idx >= HvMsr.HV_X64_MSR_SINT0 && idx <= HvMsr.HV_X64_MSR_SINT15) return set(s.sint[idx - HvMsr.HV_X64_MSR_SINT0]);
+    if (idx >= HvMsr.HV_X64_MSR_STIMER0_CONFIG && idx <= HvMsr.HV_X64_MSR_STIMER3_COUNT) return false; // not implemented
+    if (idx >= HvMsr.HV_X64_MSR_CRASH_P0 && idx <= HvMsr.HV_X64_MSR_CRASH_CTL) return set(0);
+    return false;
+  }
+
+  wrmsr(vp: Vp, vtl: number, idx: number, lo: number, hi: number): boolean {
+    const s = this.vps[vp.index].vtl[vtl];
+    switch (idx) {
+      case HvMsr.HV_X64_MSR_GUEST_OS_ID:
+        s.guestOsIdLo = lo; s.guestOsIdHi = hi;
+        // Clearing the guest OS id disables the hypercall page (TLFS).
+        if (lo === 0 && hi === 0 && s.hypercallEnabled) this.setHypercallMsr(vp, vtl, s.hypercallLo & ~1, s.hypercallHi);
+        return true;
+      case HvMsr.HV_X64_MSR_HYPERCALL:
+        if (s.hypercallLo & 2) return false; // locked
+        if (lo & 0xffc) return false; // reserved bits 2..11
+        this.setHypercallMsr(vp, vtl, lo, hi);
+        return true;
+      case HvMsr.HV_X64_MSR_RESET: return true;
+      case HvMsr.HV_X64_MSR_REFERENCE_TSC:
+        if (lo & 0xffe) return false;
+        s.refTscLo = lo; s.refTscHi = hi;
+        if (lo & 1) this.writeReferenceTscPage((hi >>> 0) * 4294967296 + ((lo & ~0xfff) >>> 0));
+        return true;
+      case HvMsr.HV_X64_MSR_EOI: return this.apicMsr(vp, vtl).wrmsr(0x80b, 0, 0);
+      case HvMsr.HV_X64_MSR_ICR: return this.apicMsr(vp, vtl).wrmsr(0x830, lo, hi);
+      case HvMsr.HV_X64_MSR_TPR: return this.apicMsr(vp, vtl).wrmsr(0x808, lo, hi);
+      case HvMsr.HV_X64_MSR_VP_ASSIST_PAGE:
+        if (lo & 0xffe) return false;
+        s.vpAssistLo = lo; s.vpAssistHi = hi;
+        return true;
+      case HvMsr.HV_X64_MSR_SCONTROL: s.scontrol = lo & 1; return true;
+      case HvMsr.HV_X64_MSR_SIEFP: s.siefpLo = lo & ~0xffe; s.siefpHi = hi; return true;
+      case HvMsr.HV_X64_MSR_SIMP: s.simpLo = lo & ~0xffe; s.simpHi = hi; return true;
+      case HvMsr.HV_X64_MSR_EOM: this.onEom(vp, vtl); return true;
+      case HvMsr.HV_X64_MSR_GUEST_IDLE: return true;
+    }
+    if (idx >= HvMsr.HV_X64_MSR_SINT0 && idx <= HvMsr.HV_X64_MSR_SINT15) {
+      const vector = lo & 0xff;
+      // Vectors below 16 are invalid unless the SINT stays masked (TLFS).
+      if (!(lo & 0x10000) && vector < 16) return false;
+      s.sint[idx - HvMsr.HV_X64_MSR_SINT0] = lo & 0x700ff;
+      return true;
+    }
+    if (idx >= HvMsr.HV_X64_MSR_CRASH_P0 && idx <= HvMsr.HV_X64_MSR_CRASH_CTL) return true;
+    return false;
+  }
+
+  private apicMsr(vp: Vp, vtl: number) {
+    return vp.vtls[vtl]!.apic;
+  }
+
+  /** Enable/disable/move the hypercall page overlay of one VTL. */
+  private setHypercallMsr(vp: Vp, vtl: number, lo: number, hi: number): void {
+    const s = this.vps[vp.index].vtl[vtl];
+    if (s.hypercallEnabled) this.releaseOverlay(Math.floor(((s.hypercallHi >>> 0) * 4294967296 + ((s.hypercallLo & ~0xfff) >>> 0)) / 4096));
+    s.hypercallLo = lo; s.hypercallHi = hi;
+    if (lo & 1) {
+      const page = Math.floor(((hi >>> 0) * 4294967296 + ((lo & ~0xfff) >>> 0)) / 4096);
+      if (page < this.machine.mem.pages) this.installOverlay(page);
+    }
+  }
+
+  /**
+   * The hypercall page is an overlay: the guest sees the stub while it is enabled, its writes are
+   * ignored, and the RAM beneath comes back when the last VTL using that page disables it.
+   */
+  private installOverlay(page: number): void {
+    const mem = this.machine.mem;
+    const o = this.overlays.get(page);
+    if (o) { o.users++; return; }
+    this.overlays.set(page, { saved: mem.ram.slice(page * 4096, page * 4096 + 4096), users: 1 });
+    mem.writeBytes(page * 4096, this.pageBytes);
+    mem.writeIgnored[page] = 1;
+    this.machine.flushAllTranslations();
+  }
+
+  private releaseOverlay(page: number): void {
+    const mem = this.machine.mem;
+    const o = this.overlays.get(page);
+    if (!o || --o.users > 0) return;
+    this.overlays.delete(page);
+    mem.writeIgnored[page] = 0;
+    mem.writeBytes(page * 4096, o.saved);
+    this.machine.flushAllTranslations();
+  }
+
+  /** Reference TSC page: TscSequence 1, scale 2^64/100 (TSC runs at 1 GHz, reference time at 10 MHz), offset 0. */
+  private writeReferenceTscPage(gpa: number): void {
+    const mem = this.machine.mem;
+    if (gpa + 4096 > mem.size) return;
+    mem.write32(gpa, 1);
+    mem.write32(gpa + 4, 0);
+    mem.write32(gpa + 8, 0xf5c28f5c); mem.write32(gpa + 12, 0x028f5c28);
+    mem.write32(gpa + 16, 0); mem.write32(gpa + 20, 0);
+  }
+
+  // ---- Hypercalls -------------------------------------------------------------------------------
+
+  /** A VMCALL exit from `vp`. Returns true when handled (the machine then continues). */
+  hypercall(vp: Vp): boolean {
+    dispatchHypercall(this, vp);
+    return true;
+  }
+
+  /** End of message: a pending message may be redelivered (set by the SynIC). */
+  onEom: (vp: Vp, vtl: number) => void = () => {};
+
+  /** Observer for VTL switches and hypercalls (the machine stamps and forwards them). */
+  observe: ((e: HvEvent) => void) | null = null;
+  readonly xmmFastInput = true;
+  readonly xmmFastOutput = true;
+
+  /** Partition privileges granted (CPUID 0x40000003 EBX, spec/vsm.md 1.6). */
+  hasPrivilege(name: string): boolean {
+    return name === 'AccessVsm' || name === 'AccessVpRegisters';
+  }
+
+  /** Whether a thrown value is a VTL protection violation from an access port. */
+  isAccessViolation(e: unknown): boolean {
+    return e !== null && typeof e === 'object' && 'vtlViolation' in e;
+  }
+
+  /** VsmPartitionConfig of a VTL changed (default protection mask): re-evaluate stage 2. */
+  protectionConfigChanged(vtl: number): void {
+    void vtl;
+    this.machine.flushAllTranslations();
+  }
+
+  hypercallsEnabled(vp: Vp, vtl: number): boolean {
+    const s = this.vps[vp.index].vtl[vtl];
+    return s.hypercallEnabled && (s.guestOsIdLo !== 0 || s.guestOsIdHi !== 0);
+  }
+}

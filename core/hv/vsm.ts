@@ -1,0 +1,247 @@
+// VSM behaviour (spec/vsm.md 2-5): VTL enablement, VTL call and return with the private/shared state
+// banking of 5.1, the VP assist page VTL control area, Get/SetVpRegisters with the cross-VTL access
+// rules, and the VSM registers.
+//
+// Banking: each VTL of a VP has its own CPU context (core/machine/vp.ts), so private state — RIP,
+// RSP, RFLAGS, control, segment and descriptor-table registers, EFER, PAT, the syscall MSRs, FS/GS/
+// kernel-GS bases, TSC_AUX, DR7, the synthetic MSRs and the local APIC — is kept simply by switching
+// contexts. A switch copies the shared state (every GPR but RSP, XMM/x87/MXCSR/XCR0, CR2, DR0-3, DR6)
+// from the old context to the new one.
+
+import type { Vp } from '../machine/vp.js';
+import type { Cpu } from '../x86/cpu.js';
+import { EXC, SEG } from '../x86/defs/arch.js';
+import { HvCall } from './defs/hypercall.js';
+import { HvStatus } from './defs/status.js';
+import { HvRegisterName as R } from './defs/registers.js';
+import type { Hypervisor } from './hypervisor.js';
+import { HYPERCALL_PAGE } from './hypervisor.js';
+import type { HypercallHandler, HypercallRequest, HypercallResult } from './hypercall.js';
+import { advanceRip } from './hypercall.js';
+import { writeRegister, readRegister } from './registers.js';
+
+const S = HvStatus;
+
+/** VTL entry reasons in the VP assist page control area (spec/vsm.md 4). */
+export const VTL_ENTRY_REASON = { RESERVED: 0, VTL_CALL: 1, INTERRUPT: 2 } as const;
+
+const PARTITION_SELF_LO = -1, PARTITION_SELF_HI = -1;
+const VP_INDEX_SELF = 0xfffffffe;
+
+function partitionIsSelf(d: DataView, off: number): boolean {
+  return d.getInt32(off, true) === PARTITION_SELF_LO && d.getInt32(off + 4, true) === PARTITION_SELF_HI;
+}
+
+/** Copy the VTL-shared architectural state between two contexts of one VP. */
+export function copySharedState(from: Cpu, to: Cpu): void {
+  const a = from.st, b = to.st;
+  for (let r = 0; r < 16; r++) {
+    if (r === 4) continue; // RSP is private
+    b.lo[r] = a.lo[r]; b.hi[r] = a.hi[r];
+  }
+  b.xmm.set(a.xmm);
+  b.mxcsr = a.mxcsr; b.fcw = a.fcw; b.fsw = a.fsw; b.ftw = a.ftw; b.fpregs.set(a.fpregs);
+  b.xcr0Lo = a.xcr0Lo;
+  b.cr2Lo = a.cr2Lo; b.cr2Hi = a.cr2Hi;
+  for (let k = 0; k < 4; k++) b.dr[k] = a.dr[k];
+  b.dr[6] = a.dr[6];
+}
+
+/** Switch the VP's active VTL (the caller has already set RIP of the context being left). */
+export function switchVtl(hv: Hypervisor, vp: Vp, to: number, reason: number): void {
+  const from = vp.activeVtl;
+  const a = vp.vtls[from]!.cpu, b = vp.vtls[to]!.cpu;
+  copySharedState(a, b);
+  vp.activeVtl = to;
+  b.eventPending = true;
+  b.invalidateFetch();
+  hv.observe?.({ kind: 'vtl-switch', vp: vp.index, from, to, reason, ripBeforeLo: a.st.ripLo, ripBeforeHi: a.st.ripHi, ripAfterLo: b.st.ripLo, ripAfterHi: b.st.ripHi });
+}
+
+function assistPage(hv: Hypervisor, vp: Vp, vtl: number): number {
+  const s = hv.vps[vp.index].vtl[vtl];
+  if (!s.vpAssistEnabled) return -1;
+  const gpa = s.vpAssistGpa;
+  return gpa + 4096 <= hv.machine.mem.size ? gpa : -1;
+}
+
+/** HvCallVtlCall: VTL0 → VTL1 (spec/vsm.md 2.3, 5.2). Failures raise #UD; nothing goes to RAX. */
+export function vtlCall(hv: Hypervisor, vp: Vp): void {
+  const from = vp.activeVtl;
+  const cpu = vp.cpu;
+  const st = cpu.st;
+  const input = cpu.long ? st.lo[0] | st.hi[0] : st.lo[1];
+  const to = from + 1;
+  const enabled = (hv.vps[vp.index].enabledVtls >> to) & 1;
+  if (input !== 0 || to > hv.maxVtl || !enabled || !vp.vtls[to]) { cpu.exception(EXC.UD, -1); return; }
+  advanceRip(cpu);
+  switchVtl(hv, vp, to, VTL_ENTRY_REASON.VTL_CALL);
+  const page = assistPage(hv, vp, to);
+  if (page >= 0) {
+    const mem = hv.machine.mem;
+    mem.write32(page + 0x08, VTL_ENTRY_REASON.VTL_CALL);
+    // QEMU also stores the caller's RAX/RCX in the return fields at entry (spec/vsm.md 5.2).
+    mem.write32(page + 0x10, st.lo[0]); mem.write32(page + 0x14, st.hi[0]);
+    mem.write32(page + 0x18, st.lo[1]); mem.write32(page + 0x1c, st.hi[1]);
+  }
+}
+
+/** HvCallVtlReturn: VTL1 → VTL0 (spec/vsm.md 2.3, 5.3). */
+export function vtlReturn(hv: Hypervisor, vp: Vp): void {
+  const from = vp.activeVtl;
+  const cpu = vp.cpu;
+  const st = cpu.st;
+  const inLo = cpu.long ? st.lo[0] : st.lo[1];
+  const inHi = cpu.long ? st.hi[0] : 0;
+  if (from === 0 || (inLo & ~1) !== 0 || inHi !== 0) { cpu.exception(EXC.UD, -1); return; }
+  const fast = (inLo & 1) === 1;
+  advanceRip(cpu);
+  const page = assistPage(hv, vp, from);
+  switchVtl(hv, vp, from - 1, 0);
+  const to = vp.cpu.st;
+  if (!fast && page >= 0) {
+    const mem = hv.machine.mem;
+    to.lo[0] = mem.read32(page + 0x10) | 0; to.hi[0] = mem.read32(page + 0x14) | 0;
+    to.lo[1] = mem.read32(page + 0x18) | 0; to.hi[1] = mem.read32(page + 0x1c) | 0;
+  }
+  // Side effects of a return: the TLB lock VTL1 held on VTL0 is released; VINA auto-reset.
+  hv.vps[vp.index].secureConfig[from - 1] &= ~2;
+  const vina = hv.vps[vp.index].vtl[from].vina;
+  if (vina & (1 << 9) && page >= 0) hv.machine.mem.write8(page + 0x0c, hv.machine.mem.read8(page + 0x0c) & ~1);
+}
+
+// ---- HvCallEnablePartitionVtl (0x000D) --------------------------------------------------------------
+
+const enablePartitionVtl: HypercallHandler = {
+  headerBytes: 16,
+  run(req: HypercallRequest): HypercallResult {
+    const { hv, input: d, vtl: caller } = req;
+    if (!partitionIsSelf(d, 0)) return { status: S.HV_STATUS_INVALID_PARTITION_ID };
+    const target = d.getUint8(8);
+    const flags = d.getUint8(9);
+    if ((flags & ~7) || d.getUint16(10, true) || d.getUint32(12, true)) return { status: S.HV_STATUS_INVALID_PARAMETER };
+    if (target > hv.maxVtl || (hv.enabledVtls >> target) & 1) return { status: S.HV_STATUS_INVALID_PARAMETER };
+    if (flags & 1) return { status: S.HV_STATUS_INVALID_PARAMETER }; // MBEC: capabilities advertise no VTL
+    if (flags & 6) return { status: S.HV_STATUS_INVALID_PARAMETER }; // shadow stacks, HVPT: not supported
+    const highest = 31 - Math.clz32(hv.enabledVtls);
+    if (caller < target && caller !== highest) return { status: S.HV_STATUS_INVALID_PARAMETER };
+    hv.enabledVtls |= 1 << target;
+    return { status: S.HV_STATUS_SUCCESS };
+  },
+};
+
+// ---- HvCallEnableVpVtl (0x000F) ---------------------------------------------------------------------
+
+const enableVpVtl: HypercallHandler = {
+  headerBytes: 16 + 224,
+  run(req: HypercallRequest): HypercallResult {
+    const { hv, input: d, vtl: caller, vp: self } = req;
+    if (!partitionIsSelf(d, 0)) return { status: S.HV_STATUS_INVALID_PARTITION_ID };
+    let index = d.getUint32(8, true);
+    if (index === VP_INDEX_SELF) index = self.index;
+    const target = d.getUint8(12) & 0xf;
+    if (index >= hv.machine.vps.length) return { status: S.HV_STATUS_INVALID_VP_INDEX };
+    if (target === 0 || target > hv.maxVtl) return { status: S.HV_STATUS_INVALID_PARAMETER };
+    if (!((hv.enabledVtls >> target) & 1)) return { status: S.HV_STATUS_INVALID_PARAMETER };
+    const vpState = hv.vps[index];
+    if ((vpState.enabledVtls >> target) & 1) return { status: S.HV_STATUS_INVALID_PARAMETER };
+    // Bootstrap rule: the first VP may get VTL1 from VTL0; afterwards only a caller at the target
+    // VTL or above may enable it on other VPs (spec/vsm.md 2.2).
+    const anyEnabled = hv.vps.some((v) => (v.enabledVtls >> target) & 1);
+    if (anyEnabled && caller < target) return { status: S.HV_STATUS_ACCESS_DENIED };
+    const vp = hv.machine.vps[index];
+    const ctx = vp.addVtl(target);
+    loadInitialContext(ctx.cpu, d, 16);
+    hv.machine.attachApicWindow(vp, target);
+    hv.machine.vtlAdded(vp, target);
+    vpState.enabledVtls |= 1 << target;
+    return { status: S.HV_STATUS_SUCCESS };
+  },
+};
+
+/** HV_INITIAL_VP_CONTEXT (spec/vsm.md 2.2) into a fresh context. */
+export function loadInitialContext(cpu: Cpu, d: DataView, o: number): void {
+  const st = cpu.st;
+  const u32 = (off: number) => d.getUint32(o + off, true) | 0;
+  st.ripLo = u32(0x00); st.ripHi = u32(0x04);
+  st.lo[4] = u32(0x08); st.hi[4] = u32(0x0c);
+  st.flags = (u32(0x10) | 2) & 0x3f7fd7; st.lf = 0;
+  const segs: [number, number][] = [[SEG.CS, 0x18], [SEG.DS, 0x28], [SEG.ES, 0x38], [SEG.FS, 0x48], [SEG.GS, 0x58], [SEG.SS, 0x68], [SEG.TR, 0x78], [SEG.LDTR, 0x88]];
+  for (const [seg, off] of segs) {
+    const s = st.seg[seg];
+    s.baseLo = u32(off); s.baseHi = u32(off + 4);
+    s.limit = d.getUint32(o + off + 8, true);
+    s.selector = d.getUint16(o + off + 12, true);
+    s.attr = d.getUint16(o + off + 14, true);
+  }
+  st.idtr.limit = d.getUint16(o + 0x98 + 6, true); st.idtr.baseLo = u32(0x98 + 8); st.idtr.baseHi = u32(0x98 + 12);
+  st.gdtr.limit = d.getUint16(o + 0xa8 + 6, true); st.gdtr.baseLo = u32(0xa8 + 8); st.gdtr.baseHi = u32(0xa8 + 12);
+  st.eferLo = u32(0xb8);
+  st.cr0 = u32(0xc0);
+  st.cr3Lo = u32(0xc8); st.cr3Hi = u32(0xcc);
+  st.cr4 = u32(0xd0);
+  st.patLo = u32(0xd8); st.patHi = u32(0xdc);
+  st.cpl = (st.seg[SEG.CS].attr >> 5) & 3;
+  st.halted = false;
+  cpu.mmu.flushAll();
+  cpu.updateMode();
+}
+
+// ---- HvCallGetVpRegisters (0x0050) / HvCallSetVpRegisters (0x0051) -------------------------------
+
+/** Resolve the header's VP and VTL and apply the access rules (VTL0 may not touch VTL1). */
+function registerTarget(req: HypercallRequest): { vp: Vp; vtl: number } | number {
+  const { hv, input: d, vtl: caller } = req;
+  if (!partitionIsSelf(d, 0)) return S.HV_STATUS_INVALID_PARTITION_ID;
+  let index = d.getUint32(8, true);
+  if (index === VP_INDEX_SELF) index = req.vp.index;
+  if (index >= hv.machine.vps.length) return S.HV_STATUS_INVALID_VP_INDEX;
+  const inputVtl = d.getUint8(12);
+  if (inputVtl & 0xe0) return S.HV_STATUS_INVALID_PARAMETER;
+  const vtl = inputVtl & 0x10 ? inputVtl & 0xf : caller;
+  if (vtl > caller) return S.HV_STATUS_ACCESS_DENIED;
+  const vp = hv.machine.vps[index];
+  if (!vp.vtls[vtl]) return S.HV_STATUS_INVALID_VTL_STATE;
+  return { vp, vtl };
+}
+
+const getVpRegisters: HypercallHandler = {
+  headerBytes: 16,
+  repInputBytes: 4,
+  repOutputBytes: 16,
+  run(req: HypercallRequest): HypercallResult {
+    const t = registerTarget(req);
+    if (typeof t === 'number') return { status: t, repsCompleted: req.repStart };
+    for (let k = req.repStart; k < req.repCount; k++) {
+      const name = req.input.getUint32(16 + req.varHeaderBytes + k * 4, true);
+      const status = readRegister(req.hv, t.vp, t.vtl, req.vtl, name, req.output, k * 16);
+      if (status !== S.HV_STATUS_SUCCESS) return { status, repsCompleted: k };
+    }
+    return { status: S.HV_STATUS_SUCCESS, repsCompleted: req.repCount };
+  },
+};
+
+const setVpRegisters: HypercallHandler = {
+  headerBytes: 16,
+  repInputBytes: 32,
+  run(req: HypercallRequest): HypercallResult {
+    const t = registerTarget(req);
+    if (typeof t === 'number') return { status: t, repsCompleted: req.repStart };
+    for (let k = req.repStart; k < req.repCount; k++) {
+      const base = 16 + req.varHeaderBytes + k * 32;
+      const name = req.input.getUint32(base, true);
+      const status = writeRegister(req.hv, t.vp, t.vtl, req.vtl, name, req.input, base + 16);
+      if (status !== S.HV_STATUS_SUCCESS) return { status, repsCompleted: k };
+    }
+    return { status: S.HV_STATUS_SUCCESS, repsCompleted: req.repCount };
+  },
+};
+
+export const VSM_HANDLERS: Partial<Record<number, HypercallHandler>> = {
+  [HvCall.HvCallEnablePartitionVtl]: enablePartitionVtl,
+  [HvCall.HvCallEnableVpVtl]: enableVpVtl,
+  [HvCall.HvCallGetVpRegisters]: getVpRegisters,
+  [HvCall.HvCallSetVpRegisters]: setVpRegisters,
+};
+
+export { HYPERCALL_PAGE, R };
