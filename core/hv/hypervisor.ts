@@ -9,6 +9,9 @@ import type { Msr64 } from '../devices/types.js';
 import { HvMsr } from './defs/msr.js';
 import { HV_CPUID_INTERFACE_SIGNATURE, HV_CPUID_VENDOR_EBX, HV_CPUID_VENDOR_ECX, HV_CPUID_VENDOR_EDX } from './defs/cpuid.js';
 import { dispatchHypercall } from './hypercall.js';
+import { VtlProtection } from './protection.js';
+import { SynicMessages, checkHigherVtlInterrupts, deliverIntercept } from './intercept.js';
+import type { InterceptInfo } from '../x86/cpu.js';
 
 /** Hypercall page layout (OpenVMM's; spec/vsm.md 1.1). VsmCodePageOffsets reports these. */
 export const HYPERCALL_PAGE = {
@@ -33,6 +36,8 @@ function hypercallPageBytes(): Uint8Array {
 export type HvEvent =
   | { kind: 'hypercall-start'; vp: number; vtl: number; code: number }
   | { kind: 'hypercall'; vp: number; vtl: number; code: number; status: number }
+  | { kind: 'protection'; vp: number; vtl: number; gpn: number; mask: number }
+  | { kind: 'intercept'; vp: number; vtl: number; type: number; gpa: number; access: number; register: number; ripLo: number; ripHi: number }
   | { kind: 'vtl-switch'; vp: number; from: number; to: number; reason: number; ripBeforeLo: number; ripBeforeHi: number; ripAfterLo: number; ripAfterHi: number };
 
 /** Synthetic-MSR state private to one VTL of one VP (spec/vsm.md 5.1). */
@@ -47,8 +52,6 @@ export class VtlHvState {
   readonly sint = new Uint32Array(16).fill(0x10000);
   readonly stimerConfig = new Float64Array(4);
   readonly stimerCount = new Float64Array(4);
-  /** VsmPartitionConfig written by this VTL (controls lower VTLs). */
-  partitionConfigLo = 0;
   /** VsmVina (written by this VTL). */
   vina = 0;
 
@@ -82,6 +85,10 @@ export class Hypervisor {
   readonly vps: VpHvState[];
   /** Partition: bit n set when VTL n is enabled. */
   enabledVtls = 1;
+  /** VsmPartitionConfig of each VTL (partition-wide; each controls the VTLs below it). */
+  readonly partitionConfig: number[];
+  /** Stage-2 protections imposed on each VTL below the highest (index = the protected VTL). */
+  readonly protection: VtlProtection[] = [];
   readonly maxVtl: number;
   private readonly pageBytes = hypercallPageBytes();
   /** Original RAM contents under enabled hypercall-page overlays, by page number. */
@@ -90,6 +97,10 @@ export class Hypervisor {
   constructor(readonly machine: Machine, readonly opts: HypervisorOptions) {
     this.maxVtl = opts.vtlCount - 1;
     this.vps = machine.vps.map(() => new VpHvState(opts.vtlCount));
+    this.partitionConfig = new Array<number>(opts.vtlCount).fill(0);
+    for (let v = 0; v < this.maxVtl; v++) this.protection.push(new VtlProtection(this, v, machine.mem.pages));
+    // Every lower-VTL access port checks its protections (VTL0's exists from the start).
+    for (const vp of machine.vps) vp.vtls[0]!.cpu.mmu.stage2 = this.protection[0];
   }
 
   // ---- CPUID ------------------------------------------------------------------------------------
@@ -252,8 +263,41 @@ export class Hypervisor {
     return true;
   }
 
-  /** End of message: a pending message may be redelivered (set by the SynIC). */
-  onEom: (vp: Vp, vtl: number) => void = () => {};
+  readonly synic = new SynicMessages(this);
+
+  /** End of message: a pending message may be delivered now. */
+  onEom(vp: Vp, vtl: number): void { this.synic.eom(vp, vtl); }
+
+  /** The CPU stopped an instruction for us (EXIT.INTERCEPT). */
+  intercept(vp: Vp, info: InterceptInfo): void {
+    if (vp.activeVtl >= this.maxVtl || !vp.vtls[vp.activeVtl + 1]) {
+      throw new Error(`VTL${vp.activeVtl} intercept with no higher VTL on VP ${vp.index}`);
+    }
+    deliverIntercept(this, vp, info);
+  }
+
+  /** Before each slice of a VP: enter a higher VTL that has an interrupt pending. */
+  beforeRun(vp: Vp): void { checkHigherVtlInterrupts(this, vp); }
+
+  /** Whether a write by the VP's active VTL is intercepted by VTL1 (CrInterceptControl, spec/vsm.md 3.1). */
+  interceptsWrite(vp: Vp, vtl: number, kind: 'cr' | 'msr', index: number, lo: number, hi: number): boolean {
+    if (vtl !== 0 || !vp.vtls[1] || !((this.vps[vp.index].enabledVtls >> 1) & 1)) return false;
+    const v = this.vps[vp.index];
+    const ctl = v.crInterceptControlLo;
+    const st = vp.vtls[0]!.cpu.st;
+    void hi;
+    if (kind === 'cr') {
+      if (index === 0) return (ctl & 1) !== 0 && ((st.cr0 ^ lo) & v.crInterceptCr0Mask) !== 0;
+      if (index === 4) return (ctl & 2) !== 0 && ((st.cr4 ^ lo) & v.crInterceptCr4Mask) !== 0;
+      return false;
+    }
+    const bit: Record<number, number> = {
+      0xc0000082: 6, 0xc0000081: 8, 0xc0000083: 10, 0x1b: 12, 0xc0000080: 14, 0x174: 19, 0x176: 20, 0x175: 21,
+      0xc0000084: 22, 0xc0000103: 23, 0x1a0: 4,
+    };
+    const b = bit[index];
+    return b !== undefined && ((ctl >>> b) & 1) === 1;
+  }
 
   /** Observer for VTL switches and hypercalls (the machine stamps and forwards them). */
   observe: ((e: HvEvent) => void) | null = null;

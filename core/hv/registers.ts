@@ -30,7 +30,7 @@ function vsmRegister(hv: Hypervisor, vp: Vp, vtl: number, caller: number, name: 
     case R.VsmVpStatus: return { lo: (vp.activeVtl & 0xf) | (vs.enabledVtls << 16), hi: 0 };
     case R.VsmPartitionStatus: return { lo: hv.enabledVtls | (hv.maxVtl << 16), hi: 0 };
     case R.VsmCapabilities: return { lo: 0, hi: 0 }; // DR6 private, no MBEC, no extras (spec/vsm.md 3.1)
-    case R.VsmPartitionConfig: return { lo: vs.vtl[vtl].partitionConfigLo, hi: 0 };
+    case R.VsmPartitionConfig: return { lo: hv.partitionConfig[vtl], hi: 0 };
     case R.VsmVina: return { lo: vs.vtl[vtl].vina, hi: 0 };
     case R.CrInterceptControl: return { lo: vs.crInterceptControlLo, hi: vs.crInterceptControlHi };
     case R.CrInterceptCr0Mask: return { lo: vs.crInterceptCr0Mask, hi: 0 };
@@ -161,9 +161,8 @@ export function writeRegister(hv: Hypervisor, vp: Vp, vtl: number, caller: numbe
       case R.Sifp: return hv.wrmsr(vp, vtl, 0x40000082, lo, hi) ? S.HV_STATUS_SUCCESS : S.HV_STATUS_INVALID_PARAMETER;
       case R.VsmPartitionConfig: {
         // Write-once: once VTL protection is enabled, that bit and the default mask keep their values.
-        const s = vs.vtl[vtl];
-        if (s.partitionConfigLo & 1) s.partitionConfigLo = (s.partitionConfigLo & 0x1f) | (lo & ~0x1f & 0xffff);
-        else s.partitionConfigLo = lo & 0xffff;
+        const old = hv.partitionConfig[vtl];
+        hv.partitionConfig[vtl] = old & 1 ? (old & 0x1f) | (lo & ~0x1f & 0xffff) : lo & 0xffff;
         hv.protectionConfigChanged(vtl);
         return S.HV_STATUS_SUCCESS;
       }

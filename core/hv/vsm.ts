@@ -19,6 +19,7 @@ import { HYPERCALL_PAGE } from './hypervisor.js';
 import type { HypercallHandler, HypercallRequest, HypercallResult } from './hypercall.js';
 import { advanceRip } from './hypercall.js';
 import { writeRegister, readRegister } from './registers.js';
+import { modifyVtlProtectionMask } from './protection.js';
 
 const S = HvStatus;
 
@@ -238,6 +239,7 @@ const setVpRegisters: HypercallHandler = {
 };
 
 export const VSM_HANDLERS: Partial<Record<number, HypercallHandler>> = {
+  [HvCall.HvCallModifyVtlProtectionMask]: modifyVtlProtectionMask,
   [HvCall.HvCallEnablePartitionVtl]: enablePartitionVtl,
   [HvCall.HvCallEnableVpVtl]: enableVpVtl,
   [HvCall.HvCallGetVpRegisters]: getVpRegisters,

@@ -11,6 +11,8 @@ export type MachineEvent =
   | { kind: 'unhandled-hypercall'; icount: number; vp: number; ripLo: number; ripHi: number }
   | { kind: 'hypercall-start'; icount: number; vp: number; vtl: number; code: number }
   | { kind: 'hypercall'; icount: number; vp: number; vtl: number; code: number; status: number }
+  | { kind: 'protection'; icount: number; vp: number; vtl: number; gpn: number; mask: number }
+  | { kind: 'intercept'; icount: number; vp: number; vtl: number; type: number; gpa: number; access: number; register: number; ripLo: number; ripHi: number }
   | { kind: 'vtl-switch'; icount: number; vp: number; from: number; to: number; reason: number; ripBeforeLo: number; ripBeforeHi: number; ripAfterLo: number; ripAfterHi: number };
 
 export interface MachineObserver {

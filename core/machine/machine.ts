@@ -106,6 +106,7 @@ export class Machine {
     if (this.hv) {
       const hv = this.hv;
       this.hypercall = (vp) => hv.hypercall(vp);
+      this.beforeRun = (vp) => hv.beforeRun(vp);
       hv.observe = (e) => this.emit({ ...e, icount: this.icount() } as MachineEvent);
     }
     this.boot(image);
@@ -173,6 +174,7 @@ export class Machine {
         vpIndex: index, vpCount: m.vps.length, osxsave: (vp().cpu.st.cr4 & (1 << 18)) !== 0,
         hypervisor: m.hv ? (l, _s, o) => m.hv!.cpuid(l, o) : undefined,
       }, out),
+      interceptWrite: (kind, idx, lo, hi) => (m.hv ? m.hv.interceptsWrite(v, vtl, kind, idx, lo, hi) : false),
       tsc: (out) => { const t = vp().nowNs(); out.lo = t % 4294967296; out.hi = Math.floor(t / 4294967296); },
       getCr8: () => vp().apic.readCr8(),
       setCr8: (v) => vp().apic.writeCr8(v),
@@ -291,10 +293,12 @@ export class Machine {
     let ran = false;
     while (vp.sliceStartNs + (vp.retired() - vp.sliceStartRetired) < roundEnd && !this.stop) {
       vp.tick();
-      // The context can change at any exit (a VTL switch), so look it up each time round.
+      // The hypervisor may switch VTLs first (an interrupt for a higher VTL), so the context is
+      // looked up after it.
+      if (this.beforeRun) this.beforeRun(vp);
       const cpu = vp.cpu;
       if (cpu.st.halted) {
-        if (cpu.canTakeInterrupt() || this.hypervisorWantsVp(vp)) {
+        if (cpu.canTakeInterrupt()) {
           cpu.st.halted = false;
         } else {
           const dl = vp.nextDeadlineNs();
@@ -304,7 +308,6 @@ export class Machine {
           continue;
         }
       }
-      if (this.beforeRun) this.beforeRun(vp);
       const now = vp.nowNs();
       const dl = vp.nextDeadlineNs();
       let budget = Math.min(roundEnd, dl > now ? dl : now + 1) - now;
@@ -333,6 +336,14 @@ export class Machine {
         }
         continue;
       }
+      if (exit === EXIT.INTERCEPT) {
+        ran = true;
+        const info = active.intercept!;
+        active.intercept = null;
+        this.hv!.intercept(vp, info);
+        continue;
+      }
+      if (exit === EXIT.YIELD) { ran = true; continue; }
       if (exit === EXIT.STOP) {
         if (!this.stop) this.stop = { kind: 'breakpoint', vp: vp.index };
         break;
@@ -345,8 +356,6 @@ export class Machine {
 
   /** Hook for the hypervisor: may switch VTLs before a slice (pending VTL1 interrupts). */
   beforeRun: ((vp: Vp) => void) | null = null;
-  /** Hook for the hypervisor: a halted VP has an event for another VTL. */
-  hypervisorWantsVp: (vp: Vp) => boolean = () => false;
 
   private checkInitSipi(vp: Vp): void {
     const apic = vp.apic0;

@@ -52,8 +52,14 @@ export class Vp implements Clock {
   sliceStartRetired = 0;
   /** Set by INIT: the AP waits for a SIPI. */
   initSeen = false;
-  /** Called when an APIC of this VP signals (the hypervisor may need to switch VTLs). */
-  onSignal: (vtl: number) => void = () => {};
+  /** Called when an APIC of this VP signals: an event for a higher VTL must preempt a lower one. */
+  onSignal(vtl: number): void {
+    if (vtl > this.activeVtl) {
+      const cur = this.vtls[this.activeVtl]!.cpu;
+      cur.requestExit();
+      cur.eventPending = true;
+    }
+  }
 
   constructor(readonly index: number, private readonly mem: PhysMem, private readonly hostFor: (vp: Vp, vtl: number) => CpuHost,
     private readonly router: IpiRouter) {

@@ -19,6 +19,21 @@ export class Fault {
   constructor(readonly vector: number, readonly errorCode: number = -1) {}
 }
 
+/**
+ * Why the hypervisor stopped an instruction (EXIT.INTERCEPT): a stage-2 violation thrown by the
+ * access port, or an intercepted register write.
+ */
+export interface InterceptInfo {
+  readonly vtlViolation?: true;
+  readonly kind: 'memory' | 'cr' | 'msr';
+  /** Memory: GPA and access (0 read, 1 write, 2 execute); register: index and value written. */
+  readonly gpa: number;
+  readonly access: number;
+  readonly index: number;
+  readonly lo: number;
+  readonly hi: number;
+}
+
 /** Thrown by handlers that end the run loop (HLT, VMCALL...): not a guest event. */
 export class LoopExit {
   constructor(readonly code: ExitCode) {}
@@ -65,6 +80,10 @@ export class Cpu {
   delivering = -1;
   /** Last triple-fault description. */
   shutdownReason = '';
+  /** Why the last EXIT.INTERCEPT happened. */
+  intercept: InterceptInfo | null = null;
+  /** Length of the last instruction that completed (reported by execute intercepts after a branch). */
+  lastLen = 0;
 
   // Fetch cache: the exec translation and decode slots of the current code page.
   private fLinLo = -1;
@@ -131,6 +150,10 @@ export class Cpu {
         // A guest exception inside an instruction: it did not retire; RIP goes back to its start.
         this.st.ripLo = this.startLo; this.st.ripHi = this.startHi;
         if (e instanceof LoopExit) return e.code;
+        if (e !== null && typeof e === 'object' && 'kind' in e && ('vtlViolation' in e || (e as InterceptInfo).kind !== 'memory')) {
+          this.intercept = e as InterceptInfo;
+          return EXIT.INTERCEPT;
+        }
         if (!this.raiseFromThrow(e)) return EXIT.TRIPLE_FAULT;
         if (this.exitCode !== -1) { const c = this.exitCode as ExitCode; this.exitCode = -1; return c; }
       }
@@ -157,6 +180,7 @@ export class Cpu {
       const tf = st.flags & FLAG.TF;
       execute(this, insn);
       this.retired++;
+      this.lastLen = insn.len;
       if (tf !== 0) this.singleStepTrap(insn);
       if (this.exitCode !== -1) {
         const c = this.exitCode as ExitCode;
@@ -463,6 +487,25 @@ export class Cpu {
       case 4: this.mmu.write32(lo, hi, v); return;
       default: this.mmu.write64(lo, hi, v, vhi); return;
     }
+  }
+
+  /**
+   * Read the r/m operand of a read-modify-write instruction. For memory it also checks that the write
+   * will succeed, so a fault (or a VTL protection intercept) leaves flags and registers untouched.
+   */
+  readRmw(i: Insn, size: number): number {
+    if (i.mod === 3) return this.getReg(size, i.rm);
+    this.ea(i);
+    const v = this.readMem(size);
+    const h = this.vhi;
+    this.mmu.probe(this.eaLo, this.eaHi, size, 1);
+    this.vhi = h;
+    return v;
+  }
+
+  /** Ask the run loop to return after the current instruction. */
+  requestExit(): void {
+    if (this.exitCode === -1) this.exitCode = EXIT.YIELD;
   }
 
   /** Read the r/m operand (computes the effective address for memory operands). */

@@ -17,6 +17,11 @@ export interface CpuHost {
   /** CR8 (TPR bits 7:4 of the local APIC). */
   getCr8(): number;
   setCr8(v: number): void;
+  /**
+   * A lower VTL writes a control register or MSR: return true when a higher VTL intercepts the write
+   * (the instruction then does not complete and the run loop exits with EXIT.INTERCEPT).
+   */
+  interceptWrite?(kind: 'cr' | 'msr', index: number, lo: number, hi: number): boolean;
   /** An opcode the CPU does not implement was executed; #UD follows. Report it once. */
   unimplemented(ripLo: number, ripHi: number, bytes: Uint8Array): void;
 }
@@ -33,5 +38,12 @@ export const EXIT = {
   TRIPLE_FAULT: 3,
   /** A requested stop (breakpoint address reached, or the machine asked the loop to stop). */
   STOP: 4,
+  /**
+   * The instruction was stopped by the hypervisor (a VTL protection violation or an intercepted
+   * register write): RIP is at the instruction, nothing of it completed; Cpu.intercept says why.
+   */
+  INTERCEPT: 5,
+  /** Someone asked the loop to return (an event for another VTL became pending). */
+  YIELD: 6,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

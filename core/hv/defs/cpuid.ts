@@ -1,9 +1,10 @@
 // Hypervisor CPUID leaves 0x40000000-0x4000000A: leaf numbers, the vendor and interface signatures, and the
 // bit positions of the feature/privilege words (spec/vsm.md §1.6). Bit values are masks of the register named.
 //
-// vsm.md gives only leaf 0x40000003. Leaf numbers and signatures come from the TLFS "Feature discovery"
-// chapter as mirrored by Linux `hyperv-tlfs.h` (HYPERV_CPUID_*); the recommendations leaf bits from Linux
-// `hyperv-tlfs.h`/`hvgdk_mini.h` (HV_X64_*_RECOMMENDED). These are marked "not in vsm.md" below.
+// vsm.md gives only leaf 0x40000003. Everything else here is marked "not in vsm.md": leaf numbers
+// 0x40000000..5 and 0x4000000A and the signatures as Linux `hyperv-tlfs.h` has them (HYPERV_CPUID_*); the
+// names of 0x40000006..9 follow the TLFS "Feature discovery" chapter (not checked against a stored copy); the
+// recommendations bits are Linux's HV_X64_*_RECOMMENDED.
 
 export const HvCpuidLeaf = {
   /** EAX = highest hypervisor leaf; EBX:ECX:EDX = "Microsoft Hv". */

@@ -62,6 +62,7 @@ export function defineLayout<const F extends readonly FieldDef[]>(
     if (byName[f.name]) bad('duplicate name');
     if (f.size < 1 || f.offset < 0 || f.offset + f.size > size) bad(`bytes ${f.offset}+${f.size} outside ${size}`);
     if (f.layout && f.layout.size !== f.size) bad(`nested ${f.layout.name} is ${f.layout.size} bytes`);
+    if (f.reservedBits && f.size > 4) bad('reservedBits needs a 1, 2 or 4-byte field');
     for (let i = f.offset; i < f.offset + f.size; i++) if (used[i]++) bad('overlaps');
     byName[f.name] = Object.freeze({ ...f });
   }

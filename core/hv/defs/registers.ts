@@ -92,7 +92,7 @@ export const HvRegisterName = {
   TscDeadline: 0x00080095,
   TscAdjust: 0x00080096,
 
-  // APIC registers: 0x00080000 + x2APIC MSR number (HV_REGISTER_APIC_FIRST..LAST).
+  // APIC registers: HV_REGISTER_APIC_BASE + x2APIC MSR number (HV_REGISTER_APIC_FIRST..LAST).
   ApicTpr: 0x00084808,
   ApicEoi: 0x0008480b,
   ApicIcr: 0x00084830,
@@ -166,8 +166,12 @@ export const HV_REGISTER_NAMES: Readonly<Record<number, HvRegisterNameKey>> = Ob
 /** MTRR register names (§3.2 gives only the range). */
 export const HV_REGISTER_MTRR_FIRST = 0x0008000d;
 export const HV_REGISTER_MTRR_LAST = 0x0008007a;
-/** APIC register names = HV_REGISTER_APIC_BASE + x2APIC MSR number, for HV_REGISTER_APIC_FIRST..LAST. */
-export const HV_REGISTER_APIC_BASE = 0x00080000;
+/**
+ * APIC register names = HV_REGISTER_APIC_BASE + x2APIC MSR number, for HV_REGISTER_APIC_FIRST..LAST.
+ * vsm.md §3.2 writes "0x00080000 + x2APIC MSR number", which contradicts its own examples (ApicTpr 0x00084808
+ * for MSR 0x808, range 0x00084802..0x0008483F = MSRs 0x802..0x83F): the base that fits them is 0x00084000.
+ */
+export const HV_REGISTER_APIC_BASE = 0x00084000;
 export const HV_REGISTER_APIC_FIRST = 0x00084802;
 export const HV_REGISTER_APIC_LAST = 0x0008483f;
 /** VsmVpSecureConfigVtlN = HV_REGISTER_VSM_VP_SECURE_CONFIG_VTL0 + N, N = 0..14. */

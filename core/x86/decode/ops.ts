@@ -16,7 +16,7 @@ const NAMES = [
   'FSGSBASE', 'MOVNTI', 'AAM', 'AAD', 'X87',
   // SSE
   'MOVUPS', 'MOVSS', 'MOVSD', 'MOVLPS', 'MOVHPS', 'MOVD', 'MOVQ', 'SSEINT', 'SSESHIFTI', 'PSHUF',
-  'PMOVMSKB', 'UNPCKLPS', 'UNPCKHPS',
+  'PMOVMSKB', 'UNPCKLPS', 'UNPCKHPS', 'SSEFP',
 ] as const;
 
 export type OpName = (typeof NAMES)[number];
@@ -41,6 +41,16 @@ export const SSEINT_NAMES = [
 /** Immediate-count shifts (groups 12-14); sub is the index in this list. */
 export const SSESHIFTI_NAMES = ['PSRLW', 'PSRAW', 'PSLLW', 'PSRLD', 'PSRAD', 'PSLLD', 'PSRLQ', 'PSRLDQ', 'PSLLQ', 'PSLLDQ'] as const;
 export const PSHUF_NAMES = ['PSHUFD', 'PSHUFHW', 'PSHUFLW'] as const;
+/** SSE/SSE2 floating-point instructions dispatched by OP.SSEFP (exec/ssefloat.ts); sub is the index. */
+export const SSEFP_NAMES = [
+  'ADDPS', 'ADDPD', 'ADDSS', 'ADDSD', 'SUBPS', 'SUBPD', 'SUBSS', 'SUBSD', 'MULPS', 'MULPD', 'MULSS', 'MULSD',
+  'DIVPS', 'DIVPD', 'DIVSS', 'DIVSD', 'MINPS', 'MINPD', 'MINSS', 'MINSD', 'MAXPS', 'MAXPD', 'MAXSS', 'MAXSD',
+  'SQRTPS', 'SQRTPD', 'SQRTSS', 'SQRTSD', 'RCPPS', 'RCPSS', 'RSQRTPS', 'RSQRTSS',
+  'CMPPS', 'CMPPD', 'CMPSS', 'CMPSD', 'COMISS', 'COMISD', 'UCOMISS', 'UCOMISD',
+  'CVTSI2SS', 'CVTSI2SD', 'CVTTSS2SI', 'CVTTSD2SI', 'CVTSS2SI', 'CVTSD2SI', 'CVTSS2SD', 'CVTSD2SS',
+  'CVTPS2PD', 'CVTPD2PS', 'CVTDQ2PS', 'CVTPS2DQ', 'CVTTPS2DQ', 'CVTDQ2PD', 'CVTPD2DQ', 'CVTTPD2DQ',
+  'SHUFPS', 'SHUFPD', 'MOVMSKPS', 'MOVMSKPD',
+] as const;
 
 /** Resolve a table mnemonic to its op and sub-operation. Returns undefined for unknown names. */
 export function resolveMnemonic(m: string): { op: number; sub: number } | undefined {
@@ -52,6 +62,8 @@ export function resolveMnemonic(m: string): { op: number; sub: number } | undefi
   if (i >= 0) return { op: OP.BT, sub: i };
   i = (SSEINT_NAMES as readonly string[]).indexOf(m);
   if (i >= 0) return { op: OP.SSEINT, sub: i };
+  i = (SSEFP_NAMES as readonly string[]).indexOf(m);
+  if (i >= 0) return { op: OP.SSEFP, sub: i };
   i = (PSHUF_NAMES as readonly string[]).indexOf(m);
   if (i >= 0) return { op: OP.PSHUF, sub: i };
   for (const [prefix, op] of [['J', OP.JCC], ['SET', OP.SETCC], ['CMOV', OP.CMOVCC]] as const) {

@@ -66,7 +66,7 @@ export function execAlu(c: Cpu, i: Insn): void {
   const b = readSrc(c, i, size);
   const bhi = size === 8 ? c.vhi : 0;
   if (i.form === FORM.GE) { a = c.getReg(size, i.reg); ahi = size === 8 ? c.vhi : 0; }
-  else { a = c.readE(i, size); ahi = size === 8 ? c.vhi : 0; }
+  else { a = op === ALU.CMP ? c.readE(i, size) : c.readRmw(i, size); ahi = size === 8 ? c.vhi : 0; }
   const r = aluOp(c, op, size, a, ahi, b, bhi);
   if (op === ALU.CMP) return;
   const rhi = c.vhi;
@@ -85,7 +85,7 @@ export function execTest(c: Cpu, i: Insn): void {
 
 export function execIncDec(c: Cpu, i: Insn, dec: boolean): void {
   const size = i.osz;
-  const a = c.readE(i, size);
+  const a = c.readRmw(i, size);
   const ahi = size === 8 ? c.vhi : 0;
   const carry = c.cf() ? 1 : 0;
   let lo: number, hi = 0;
@@ -100,7 +100,7 @@ export function execIncDec(c: Cpu, i: Insn, dec: boolean): void {
 
 export function execNotNeg(c: Cpu, i: Insn, neg: boolean): void {
   const size = i.osz;
-  const a = c.readE(i, size);
+  const a = c.readRmw(i, size);
   const ahi = size === 8 ? c.vhi : 0;
   if (!neg) {
     c.writeE(i, size, ~a & sizeMask(size), ~ahi);
@@ -136,7 +136,7 @@ function setFlagBits(c: Cpu, cf: boolean, of: boolean | null, res: bigint | null
 export function execShift(c: Cpu, i: Insn): void {
   const size = i.osz;
   const count = shiftCount(c, i, size);
-  const a = c.readE(i, size);
+  const a = c.readRmw(i, size);
   const ahi = size === 8 ? c.vhi : 0;
   const bits = size * 8;
   const kind = i.sub;
@@ -245,7 +245,7 @@ export function execShiftDouble(c: Cpu, i: Insn, right: boolean): void {
   const size = i.osz;
   const raw = i.form === FORM.ECL ? c.st.lo[1] & 0xff : i.imm & 0xff;
   const count = raw & (size === 8 ? 63 : 31);
-  const a = c.readE(i, size);
+  const a = c.readRmw(i, size);
   const ahi = size === 8 ? c.vhi : 0;
   if (count === 0) { if (size === 4 && i.mod === 3) c.st.hi[i.rm] = 0; return; } // still zero-extends
   const b = c.getReg(size, i.reg);
@@ -433,7 +433,7 @@ export function execPopcnt(c: Cpu, i: Insn): void {
 
 export function execXadd(c: Cpu, i: Insn): void {
   const size = i.osz;
-  const a = c.readE(i, size);
+  const a = c.readRmw(i, size);
   const ahi = size === 8 ? c.vhi : 0;
   const b = c.getReg(size, i.reg);
   const bhi = size === 8 ? c.vhi : 0;
@@ -449,7 +449,7 @@ export function execXadd(c: Cpu, i: Insn): void {
 export function execCmpxchg(c: Cpu, i: Insn): void {
   const size = i.osz;
   const st = c.st;
-  const d = c.readE(i, size);
+  const d = c.readRmw(i, size);
   const dhi = size === 8 ? c.vhi : 0;
   const acc = c.getReg(size, 0);
   const acchi = size === 8 ? c.vhi : 0;

@@ -10,6 +10,7 @@ import * as C from './control.js';
 import * as D from './data.js';
 import * as S from './system.js';
 import * as X from './sse.js';
+import { execSseFp } from './ssefloat.js';
 import { execString } from './string.js';
 import { execX87 } from './x87.js';
 import { execIret } from './interrupts.js';
@@ -151,6 +152,7 @@ export function execute(c: Cpu, i: Insn): void {
     case OP.PMOVMSKB: X.execPmovmskb(c, i); return;
     case OP.UNPCKLPS: X.execUnpckps(c, i, false); return;
     case OP.UNPCKHPS: X.execUnpckps(c, i, true); return;
+    case OP.SSEFP: execSseFp(c, i); return;
     case OP.X87:
       if (!execX87(c, i)) { c.reportUnimplemented(); throw new Fault(EXC.UD); }
       return;

@@ -39,6 +39,9 @@ export function execMovToCr(c: Cpu, i: Insn): void {
   const st = c.st;
   const lo = c.st.lo[i.rm];
   const hi = c.long ? c.st.hi[i.rm] : 0;
+  if ((i.reg === 0 || i.reg === 4) && c.host.interceptWrite?.('cr', i.reg, lo, hi)) {
+    throw { kind: 'cr', index: i.reg, lo, hi, gpa: 0, access: 1 };
+  }
   switch (i.reg) {
     case 0: writeCr0(c, lo, hi); break;
     case 2: st.cr2Lo = lo; st.cr2Hi = hi; break;
@@ -142,6 +145,7 @@ export function execWrmsr(c: Cpu): void {
   const st = c.st;
   const idx = st.lo[1] >>> 0;
   const lo = st.lo[0], hi = st.lo[2];
+  if (c.host.interceptWrite?.('msr', idx, lo, hi)) throw { kind: 'msr', index: idx, lo, hi, gpa: 0, access: 1 };
   const needCanon = () => { if (!canonical(hi)) throw new Fault(EXC.GP, 0); };
   switch (idx) {
     case MSR.IA32_EFER: {

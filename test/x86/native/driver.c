@@ -6,8 +6,9 @@
  * state, execute the form's instructions, store everything back), and writes the resulting state
  * records to stdout. No instruction bytes are ever executed from data.
  *
- * Record: u32 form, u32 pointer-register mask, struct state. Registers in the mask hold offsets into
- * state.mem on input and output; they are turned into real addresses around the call.
+ * Record: u32 form, u32 pointer-register mask, then the first 912 bytes of struct state (output: the
+ * 912 bytes only). Registers in the mask hold offsets into state.mem on input and output; they are
+ * turned into real addresses around the call.
  * A fault (SIGFPE for #DE, ...) ends the case: the output is the input state with fault = vector+1.
  */
 #define _GNU_SOURCE
