@@ -320,6 +320,14 @@ export class Hypervisor {
     this.machine.flushAllTranslations();
   }
 
+  /** Whether a guest page is one of the VP's VTL overlay pages (hypercall page, VP assist page). */
+  isOverlayPage(vp: Vp, vtl: number, gpn: number): boolean {
+    const s = this.vps[vp.index].vtl[vtl];
+    const pageOf = (lo: number, hi: number) => Math.floor(((hi >>> 0) * 4294967296 + ((lo & ~0xfff) >>> 0)) / 4096);
+    return (s.hypercallEnabled && pageOf(s.hypercallLo, s.hypercallHi) === gpn) ||
+      (s.vpAssistEnabled && pageOf(s.vpAssistLo, s.vpAssistHi) === gpn);
+  }
+
   hypercallsEnabled(vp: Vp, vtl: number): boolean {
     const s = this.vps[vp.index].vtl[vtl];
     return s.hypercallEnabled && (s.guestOsIdLo !== 0 || s.guestOsIdHi !== 0);

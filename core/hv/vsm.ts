@@ -20,6 +20,7 @@ import type { HypercallHandler, HypercallRequest, HypercallResult } from './hype
 import { advanceRip } from './hypercall.js';
 import { writeRegister, readRegister } from './registers.js';
 import { modifyVtlProtectionMask } from './protection.js';
+import { translateVirtualAddress, translateVirtualAddressEx } from './translate.js';
 
 const S = HvStatus;
 
@@ -240,6 +241,8 @@ const setVpRegisters: HypercallHandler = {
 
 export const VSM_HANDLERS: Partial<Record<number, HypercallHandler>> = {
   [HvCall.HvCallModifyVtlProtectionMask]: modifyVtlProtectionMask,
+  [HvCall.HvCallTranslateVirtualAddress]: translateVirtualAddress,
+  [HvCall.HvCallTranslateVirtualAddressEx]: translateVirtualAddressEx,
   [HvCall.HvCallEnablePartitionVtl]: enablePartitionVtl,
   [HvCall.HvCallEnableVpVtl]: enableVpVtl,
   [HvCall.HvCallGetVpRegisters]: getVpRegisters,

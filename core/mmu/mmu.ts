@@ -308,6 +308,30 @@ export class Mmu implements WriteTranslationHolder {
   }
 
   private lastGlobal = false;
+  /** Set while a hypercall translation runs without TranslateVirtualAddress's set-bits flag. */
+  private suppressAD = false;
+
+  /**
+   * Translate for HvCallTranslateVirtualAddress: no TLB fill, the given privilege, A/D bits only when
+   * asked. Returns the GPA or throws as translate() does (PageFault, NonCanonical, stage-2 violation).
+   */
+  translateUncached(lo: number, hi: number, access: number, user: boolean, setAD: boolean): number {
+    const st = this.st;
+    const saveCpl = st.cpl;
+    st.cpl = user ? 3 : 0;
+    this.suppressAD = !setAD;
+    try {
+      let page: number;
+      if (!(st.cr0 & CR0.PG)) page = (lo >>> 0) - (lo & 0xfff) + (st.eferLo & EFER.LMA ? (hi >>> 0) * TWO32 : 0);
+      else page = this.walk(lo, hi, access, user);
+      const gpa = page + (lo & 0xfff);
+      if (this.stage2 && !this.stage2.allows(page, access, user)) throw this.stage2.violation(gpa, access, lo, hi);
+      return gpa;
+    } finally {
+      st.cpl = saveCpl;
+      this.suppressAD = false;
+    }
+  }
 
   /** Stage-1 page walk; returns the physical page base. Sets A and D bits as the hardware does. */
   private walk(lo: number, hi: number, access: number, user: boolean): number {
@@ -327,6 +351,7 @@ export class Mmu implements WriteTranslationHolder {
     const dv = this.dv;
     const memSize = this.mem.size;
     const readEntry64 = (a: number): [number, number] => {
+      this.walkCheck(a, ACCESS.READ);
       if (a + 8 > memSize) return [0, 0];
       return [dv.getUint32(a, true), dv.getUint32(a + 4, true)];
     };
@@ -403,6 +428,7 @@ export class Mmu implements WriteTranslationHolder {
     } else {
       const va = lo >>> 0;
       const pde = ((st.cr3Lo >>> 0) & 0xfffff000) + (va >>> 22) * 4;
+      this.walkCheck(pde, ACCESS.READ);
       const d = pde + 4 <= memSize ? dv.getUint32(pde, true) : 0;
       if (!(d & 1)) throw fault(false);
       rw = (d & 2) !== 0; us = (d & 4) !== 0;
@@ -413,6 +439,7 @@ export class Mmu implements WriteTranslationHolder {
         this.setAD([], pde, write, 4);
       } else {
         const pte = ((d & 0xfffff000) >>> 0) + ((va >>> 12) & 1023) * 4;
+        this.walkCheck(pte, ACCESS.READ);
         const t = pte + 4 <= memSize ? dv.getUint32(pte, true) : 0;
         if (!(t & 1)) throw fault(false);
         rw &&= (t & 2) !== 0; us &&= (t & 4) !== 0;
@@ -436,17 +463,27 @@ export class Mmu implements WriteTranslationHolder {
     }
   }
 
+  /**
+   * Page-table accesses of a walk are guest-physical accesses of this VTL: reading an entry needs
+   * read permission, setting A/D bits write permission (spec/vsm.md 6).
+   */
+  private walkCheck(gpa: number, access: number): void {
+    const s2 = this.stage2;
+    if (s2 && !s2.allows(gpa - (gpa % PAGE_SIZE), access, false)) throw s2.violation(gpa, access, -1, -1);
+  }
+
   /** Set Accessed on every level and Dirty on the leaf for a write. Entries are in RAM. */
   private setAD(upper: number[], leaf: number, write: boolean, width = 8): void {
+    if (this.suppressAD) return;
     const dv = this.dv;
     for (const a of upper) {
       if (a === leaf) continue;
       const v = dv.getUint32(a, true);
-      if (!(v & 0x20)) { dv.setUint32(a, v | 0x20, true); this.mem.notePage(Math.floor(a / PAGE_SIZE)); }
+      if (!(v & 0x20)) { this.walkCheck(a, ACCESS.WRITE); dv.setUint32(a, v | 0x20, true); this.mem.notePage(Math.floor(a / PAGE_SIZE)); }
     }
     void width;
     const v = dv.getUint32(leaf, true);
     const nv = v | 0x20 | (write ? 0x40 : 0);
-    if (nv !== v) { dv.setUint32(leaf, nv >>> 0, true); this.mem.notePage(Math.floor(leaf / PAGE_SIZE)); }
+    if (nv !== v) { this.walkCheck(leaf, ACCESS.WRITE); dv.setUint32(leaf, nv >>> 0, true); this.mem.notePage(Math.floor(leaf / PAGE_SIZE)); }
   }
 }
