@@ -109,16 +109,23 @@ function readImage(path: string): Uint8Array {
 
 /** Run a machine to completion, streaming serial output. Returns the process exit status. */
 export function runCommand(o: RunOptions): number {
-  const image = readImage(o.image);
   let machine: Machine;
   try {
+    const image = readImage(o.image);
     machine = new Machine({ ramMiB: o.mem, smp: o.smp, cmdline: o.cmdline, quantum: o.quantum, hv: o.hv }, image);
   } catch (e) {
-    if (e instanceof ImageError) throw new ImageError(e.message);
+    if (e instanceof ImageError) throw new ImageError(`${o.image}: ${e.message}`);
     throw e;
   }
   if (o.serialIn !== undefined) {
-    machine.queueSerialInput(o.serialIn === '-' ? readFileSync(0) : readFileSync(o.serialIn));
+    let input: Uint8Array;
+    try {
+      input = o.serialIn === '-' ? readFileSync(0) : readFileSync(o.serialIn);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new UsageError(`--serial-in ${o.serialIn}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
+    }
+    machine.queueSerialInput(input);
   }
   const out: number[] = [];
   const flush = () => {
@@ -175,11 +182,7 @@ export function main(argv: string[]): number {
     }
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`vsmrr run: ${e.message}\n`); return 2; }
-    if (e instanceof ImageError) {
-      const img = rest.find((a) => !a.startsWith('-')) ?? '';
-      process.stderr.write(`vsmrr: ${img}: ${e.message}\n`);
-      return 2;
-    }
+    if (e instanceof ImageError) { process.stderr.write(`vsmrr: ${e.message}\n`); return 2; }
     if (e instanceof ConfigError) { process.stderr.write(`vsmrr: ${e.message}\n`); return 2; }
     throw e;
   }

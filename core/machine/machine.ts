@@ -288,8 +288,9 @@ export class Machine {
     this.current = vp;
     if (vp.state === VP_STATE.WAIT_FOR_SIPI || vp.state === VP_STATE.RUNNING) this.checkInitSipi(vp);
     if (vp.state !== VP_STATE.RUNNING) { vp.sliceStartNs = roundEnd; vp.sliceStartRetired = vp.retired(); this.current = null; return 'idle'; }
-    if (vp.sliceStartNs < this.roundNs) vp.sliceStartNs = this.roundNs;
-    vp.sliceStartRetired = vp.retired();
+    // A VP behind the round (it idled) starts the round at its beginning; a VP resumed in the middle
+    // of its slice (run() stopped at an instruction limit) keeps its clock.
+    if (vp.nowNs() < this.roundNs) { vp.sliceStartNs = this.roundNs; vp.sliceStartRetired = vp.retired(); }
     let ran = false;
     while (vp.sliceStartNs + (vp.retired() - vp.sliceStartRetired) < roundEnd && !this.stop) {
       vp.tick();
@@ -396,6 +397,10 @@ export class Machine {
       h.number(vp.state);
     }
     h.value(this.saveDevices());
+    // The scheduler's position and the input queue decide what happens next, so they are state too.
+    h.number(this.roundNs); h.number(this.nextVp);
+    for (const vp of this.vps) h.number(vp.nowNs());
+    h.number(this.serialQueueHead); h.number(this.serialQueue.length);
     return h.digest();
   }
 

@@ -131,7 +131,7 @@ export function buildBootInfo(imageEnd: number, ramBytes: number, cmdline: strin
   const iv = new DataView(info.buffer);
   const MEM = 1, CMDLINE = 4, MODS = 8, MMAP = 64, LOADER = 512;
   iv.setUint32(0, MEM | CMDLINE | MODS | MMAP | LOADER, true);
-  iv.setUint32(4, 640, true);
+  iv.setUint32(4, 639, true); // below the EBDA at 0x9FC00, as QEMU reports
   iv.setUint32(8, Math.floor((below4g - 0x100000) / 1024), true);
   iv.setUint32(16, cmdAddr, true);
   iv.setUint32(20, 0, true); // mods_count

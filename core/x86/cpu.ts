@@ -2,7 +2,7 @@
 // interrupt delivery. Instruction semantics live in exec/ by family; memory goes through the Mmu
 // (the access port); everything else through CpuHost. The CPU never imports hv/ or devices.
 
-import { CR0, EFER, EXC, EXC_HAS_ERROR, FLAG, SEG } from './defs/arch.js';
+import { CR0, EFER, EXC, EXC_HAS_ERROR, EXC_NAMES, FLAG, SEG } from './defs/arch.js';
 import { decode, NEED_MORE_BYTES } from './decode/decoder.js';
 import { Insn, MODE, type Mode } from './decode/insn.js';
 import { OP } from './decode/ops.js';
@@ -210,7 +210,7 @@ export class Cpu {
     else if (e instanceof PageFault) {
       vector = EXC.PF; err = e.errorCode;
       this.st.cr2Lo = e.addrLo; this.st.cr2Hi = e.addrHi;
-    } else if (e instanceof NonCanonical) { vector = EXC.GP; err = 0; }
+    } else if (e instanceof NonCanonical) { vector = this.lastSeg === SEG.SS ? EXC.SS : EXC.GP; err = 0; }
     else if (e !== null && typeof e === 'object' && 'vtlViolation' in e) {
       // A stage-2 violation: the machine converts it (secure intercept). Rethrow to the loop owner.
       throw e;
@@ -228,7 +228,7 @@ export class Cpu {
     const first = this.delivering;
     const contributory = (v: number) => v === 0 || (v >= 10 && v <= 13);
     if (first === EXC.DF) {
-      this.shutdownReason = `triple fault: ${vector} while delivering #DF`;
+      this.shutdownReason = `triple fault: ${EXC_NAMES[vector] ?? `vector ${vector}`} while delivering #DF`;
       return false;
     }
     if (first >= 0 && ((contributory(first) && contributory(vector)) ||
@@ -246,7 +246,7 @@ export class Cpu {
       let v2: number, e2 = -1;
       if (e instanceof Fault) { v2 = e.vector; e2 = e.errorCode; }
       else if (e instanceof PageFault) { v2 = EXC.PF; e2 = e.errorCode; this.st.cr2Lo = e.addrLo; this.st.cr2Hi = e.addrHi; }
-      else if (e instanceof NonCanonical) { v2 = EXC.GP; e2 = 0; }
+      else if (e instanceof NonCanonical) { v2 = this.lastSeg === SEG.SS ? EXC.SS : EXC.GP; e2 = 0; }
       else throw e;
       const ok = this.exception(v2, e2);
       this.delivering = -1;
@@ -404,6 +404,7 @@ export class Cpu {
     // Fast path: 64-bit [base + disp] (most memory operands of compiled 64-bit code).
     if (i.index < 0 && i.base >= 0 && i.base < 16 && i.asz === 8 && this.mode === MODE.M64 && i.seg < SEG.FS) {
       const b = i.base;
+      this.lastSeg = i.seg;
       const s = (st.lo[b] >>> 0) + i.disp;
       this.eaLo = s | 0;
       this.eaHi = s > 0xffffffff ? (st.hi[b] + 1) | 0 : s < 0 ? (st.hi[b] - 1) | 0 : st.hi[b];
@@ -435,6 +436,7 @@ export class Cpu {
 
   /** Apply segmentation to an offset (segment base; limits outside long mode) → eaLo/eaHi. */
   linear(seg: number, lo: number, hi: number): void {
+    this.lastSeg = seg;
     if (this.mode === MODE.M64) {
       if (seg >= SEG.FS) {
         const s = this.st.seg[seg];
@@ -452,6 +454,8 @@ export class Cpu {
     this.segIndex = seg;
   }
 
+  /** Segment of the last memory operand (a non-canonical stack access is #SS, not #GP). */
+  lastSeg = 0;
   /** Offset and segment of the last non-long-mode linear() call (for limit checks). */
   segOffset = 0;
   segIndex = 0;

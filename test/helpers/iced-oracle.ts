@@ -8,7 +8,7 @@ import {
 import { SEG_NAMES } from '../../core/x86/defs/arch.js';
 import { FORM, type Insn, MODE, type Mode, PFX } from '../../core/x86/decode/insn.js';
 import {
-  ALU_NAMES, BT_NAMES, CC_NAMES, OP, OP_NAMES, PSHUF_NAMES, SHIFT_NAMES, SSEINT_NAMES, SSESHIFTI_NAMES,
+  ALU_NAMES, BT_NAMES, CC_NAMES, OP, OP_NAMES, PSHUF_NAMES, SHIFT_NAMES, SSEFP_NAMES, SSEINT_NAMES, SSESHIFTI_NAMES,
 } from '../../core/x86/decode/ops.js';
 
 /**
@@ -359,6 +359,7 @@ export function expectedMnemonics(d: Insn): readonly string[] {
     case OP.SSEINT: return [SSEINT_NAMES[d.sub], ...(SSE_ALIASES[SSEINT_NAMES[d.sub]] ?? [])];
     case OP.SSESHIFTI: return [SSESHIFTI_NAMES[d.sub]];
     case OP.PSHUF: return [PSHUF_NAMES[d.sub]];
+    case OP.SSEFP: return [SSEFP_NAMES[d.sub]];
     default: return OP_ALIASES[name] ?? [name];
   }
 }
