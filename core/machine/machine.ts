@@ -60,6 +60,10 @@ export class Machine {
   private roundNs = 0;
   /** Index of the VP to run next within the round. */
   private nextVp = 0;
+  /** Whether any VP made progress in the current round (survives a run() that stopped mid-round). */
+  private roundRan = false;
+  /** A round has started and not finished. */
+  private roundOpen = false;
   private stop: StopReason | null = null;
   observer: MachineObserver = NULL_OBSERVER;
   /** Addresses already reported as unimplemented (report once each). */
@@ -261,17 +265,18 @@ export class Machine {
       const done = this.icount();
       if (done >= limit) return { kind: 'max-insns' };
       const roundEnd = this.roundNs + this.quantum;
-      if (this.nextVp === 0) this.feedSerial();
-      let anyRan = false;
+      // A new round (not one resumed after run() stopped in its middle): feed input, reset progress.
+      if (!this.roundOpen) { this.roundOpen = true; this.roundRan = false; this.feedSerial(); }
       for (; this.nextVp < this.vps.length; this.nextVp++) {
         const vp = this.vps[this.nextVp];
         const r = this.runVp(vp, roundEnd, limit);
-        if (r === 'ran') anyRan = true;
+        if (r === 'ran') this.roundRan = true;
         if (this.stop) { this.nextVp++; return this.stop; }
         if (this.icount() >= limit) { return { kind: 'max-insns' }; }
       }
       this.nextVp = 0;
-      if (anyRan) { this.roundNs = roundEnd; continue; }
+      this.roundOpen = false;
+      if (this.roundRan) { this.roundNs = roundEnd; continue; }
       // Every VP is idle: skip virtual time to the earliest timer deadline.
       let next = Infinity;
       for (const vp of this.vps) if (vp.state === VP_STATE.RUNNING) next = Math.min(next, vp.nextDeadlineNs());
@@ -398,7 +403,7 @@ export class Machine {
     }
     h.value(this.saveDevices());
     // The scheduler's position and the input queue decide what happens next, so they are state too.
-    h.number(this.roundNs); h.number(this.nextVp);
+    h.number(this.roundNs); h.number(this.nextVp); h.number(this.roundRan ? 1 : 0); h.number(this.roundOpen ? 1 : 0);
     for (const vp of this.vps) h.number(vp.nowNs());
     h.number(this.serialQueueHead); h.number(this.serialQueue.length);
     return h.digest();

@@ -346,7 +346,7 @@ function makeCase(g: Gen, form: Form, imm?: number, fixed?: Fixed): Case {
   const x2 = fixed ? fixed.x2 : form.gprSrc ? g.lanes('i32') : r.chance(0.15) && form.src === form.dst ? g.related(form.src, x1) : g.lanes(form.src);
   if (!fixed && /^(MUL|DIV)/.test(form.name) && r.chance(0.3)) nearLimit(g, form, x1, x2);
   const useMem = form.memSize !== 0 && !fixed && r.chance(0.25);
-  const high = r.below(4); // bit 0: destination XMM9 / RAX→R?; bit 1: source XMM10
+  const high = r.below(4); // bit 0: XMM destination is XMM9 (REX.R); bit 1: XMM register source is XMM10 (REX.B)
   const wide = form.wide && r.chance(0.5);
   // Memory: the source operand (first memSize bytes of x2, or a 64-bit integer) at mem + memOff.
   const mem = Array.from({ length: 64 }, () => r.byte());
@@ -370,8 +370,8 @@ function makeCase(g: Gen, form: Form, imm?: number, fixed?: Fixed): Case {
     for (let k = 0; k < form.memSize; k++) mem[memOff + k] = (x2[k >> 2] >>> (8 * (k & 3))) & 0xff;
   }
   // Encoding: [pfx] [REX] 0F op ModRM [imm8].
-  const dstHigh = !form.gprDst && !form.gprSrc ? high & 1 : form.gprSrc ? high & 1 : 0;
-  const srcHigh = !useMem && !form.gprSrc && !form.gprDst ? (high >> 1) & 1 : form.gprDst && !useMem ? (high >> 1) & 1 : 0;
+  const dstHigh = form.gprDst ? 0 : high & 1;
+  const srcHigh = useMem || form.gprSrc ? 0 : (high >> 1) & 1;
   const regField = form.gprDst ? 0 : 1 + 8 * dstHigh; // RAX or XMM1/XMM9
   const rmReg = form.gprSrc ? 0 : 2 + 8 * srcHigh; // RAX or XMM2/XMM10
   const modrm = useMem ? ((regField & 7) << 3) | 3 : 0xc0 | ((regField & 7) << 3) | (rmReg & 7);
@@ -405,10 +405,11 @@ function generate(): Case[] {
 
 /** Every pair of special operands through the scalar forms, under a few MXCSR settings. */
 function edgeCases(g: Gen): Case[] {
-  const E32 = [0, 0x80000000, 1, 0x807fffff, 0x00800000, 0x3f800000, 0xbf800000, 0x7f7fffff, 0x7f800000, 0xff800000, 0x7fc01234, 0xff800001].map(u32);
-  const E64: [number, number][] = [[0, 0], [0, 0x80000000], [1, 0], [0xffffffff, 0x800fffff], [0, 0x00100000], [0, 0x3ff00000], [0, 0xbff00000],
+  const E32 = [0, 0x80000000, 1, 0x807fffff, 0x00800000, 0x00800001, 0x3f800000, 0xbf800000, 0x7f7fffff, 0x7f800000, 0xff800000, 0x7fc01234, 0xff800001].map(u32);
+  const E64: [number, number][] = [[0, 0], [0, 0x80000000], [1, 0], [0xffffffff, 0x800fffff], [0, 0x00100000], [1, 0x00100000], [0, 0x3ff00000], [0, 0xbff00000],
     [0xffffffff, 0x7fefffff], [0, 0x7ff00000], [0, 0xfff00000], [0x1234, 0x7ff80000], [1, 0xfff00000]];
-  const MXCSRS = [0x1f80, 0x1f80 | 0x8040, 0x0000, 0x1f80 | 0x6000];
+  // Default; DAZ+FTZ; everything unmasked; round toward zero; FTZ alone; FTZ with UM unmasked.
+  const MXCSRS = [0x1f80, 0x1f80 | 0x8040, 0x0000, 0x1f80 | 0x6000, 0x9f80, 0x9780];
   const scalar = FORMS.filter((f) => /^(ADD|SUB|MUL|DIV|MIN|MAX|SQRT|CMP)S[SD]$|^U?COMIS[SD]$|^CVTS[SD]2S[SD]$|^CVTT?S[SD]2SI$/.test(f.name));
   const out: Case[] = [];
   for (const form of scalar) {

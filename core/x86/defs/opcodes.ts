@@ -146,7 +146,7 @@ export const MAP0F: Record<number, PrefixedRow> = {
   0x4c: 'CMOVL Gv,Ev', 0x4d: 'CMOVGE Gv,Ev', 0x4e: 'CMOVLE Gv,Ev', 0x4f: 'CMOVG Gv,Ev',
   // SSE floating point (exec/ssefloat.ts). ANDPS/ANDNPS/ORPS/XORPS (and PD) are the same bits as
   // PAND/PANDN/POR/PXOR; UNPCKLPD/UNPCKHPD (66 0F 14/15) as PUNPCKLQDQ/PUNPCKHQDQ.
-  0x50: { '': 'MOVMSKPS Gd,Ux', '66': 'MOVMSKPD Gd,Ux' },
+  0x50: { '': 'MOVMSKPS Gy,Ux', '66': 'MOVMSKPD Gy,Ux' },
   0x51: { '': 'SQRTPS Vx,Wx', '66': 'SQRTPD Vx,Wx', F3: 'SQRTSS Vx,Wd', F2: 'SQRTSD Vx,Wq' },
   0x52: { '': 'RSQRTPS Vx,Wx', F3: 'RSQRTSS Vx,Wd' },
   0x53: { '': 'RCPPS Vx,Wx', F3: 'RCPSS Vx,Wd' },
@@ -200,7 +200,7 @@ export const MAP0F: Record<number, PrefixedRow> = {
   0xcc: 'BSWAP Zv', 0xcd: 'BSWAP Zv', 0xce: 'BSWAP Zv', 0xcf: 'BSWAP Zv',
   0xd1: { '66': 'PSRLW Vx,Wx' }, 0xd2: { '66': 'PSRLD Vx,Wx' }, 0xd3: { '66': 'PSRLQ Vx,Wx' },
   0xd4: { '66': 'PADDQ Vx,Wx' }, 0xd5: { '66': 'PMULLW Vx,Wx' }, 0xd6: { '66': 'MOVQ Wq,Vx' },
-  0xd7: { '66': 'PMOVMSKB Gd,Ux' }, 0xd8: { '66': 'PSUBUSB Vx,Wx' }, 0xd9: { '66': 'PSUBUSW Vx,Wx' },
+  0xd7: { '66': 'PMOVMSKB Gy,Ux' }, 0xd8: { '66': 'PSUBUSB Vx,Wx' }, 0xd9: { '66': 'PSUBUSW Vx,Wx' },
   0xda: { '66': 'PMINUB Vx,Wx' }, 0xdb: { '66': 'PAND Vx,Wx' }, 0xdc: { '66': 'PADDUSB Vx,Wx' },
   0xdd: { '66': 'PADDUSW Vx,Wx' }, 0xde: { '66': 'PMAXUB Vx,Wx' }, 0xdf: { '66': 'PANDN Vx,Wx' },
   0xe0: { '66': 'PAVGB Vx,Wx' }, 0xe1: { '66': 'PSRAW Vx,Wx' }, 0xe2: { '66': 'PSRAD Vx,Wx' },

@@ -20,7 +20,9 @@
 //   integer indefinite (0x80000000 / 0x8000000000000000) for NaN and out-of-range values.
 // - Unmasked exceptions: no destination or RFLAGS update, the detected flags are set, then #XM
 //   (vector 19) if CR4.OSXMMEXCPT else #UD. Pre-computation exceptions (IE, DE, ZE) of any lane win
-//   over the post-computation ones (OE, UE, PE), which are then not reported.
+//   over the post-computation ones (OE, UE, PE), which are then not reported. An unmasked overflow
+//   or underflow reports PE only if rounding to the format's precision with an unbounded exponent
+//   was inexact; an unmasked underflow is reported for exact tiny results too.
 // Not exact:
 // - RCPPS/RCPSS/RSQRTPS/RSQRTSS return the correctly rounded 1/x and 1/sqrt(x), more precise than
 //   the hardware's 12-bit approximation (relative error <= 1.5 * 2^-12): results differ from real
@@ -298,9 +300,10 @@ function finish(op: number, x: number, y: number, d: number, single: boolean): n
   let r = single ? Math.fround(d) : d;
   const ar = Math.abs(r);
   const minN = single ? MIN_NORMAL32 : MIN_NORMAL64;
+  // Fast path: a normal result, rounding to nearest, PE already set and masked.
+  if (!wantErr && ar > minN && ar !== Infinity) return r;
   // cmp = sign(exact - r), kept up to date when r moves.
-  let cmp = 0;
-  if (wantErr || ar <= minN || ar === Infinity) cmp = cmpT(op, x, y, d, r, single);
+  let cmp = cmpT(op, x, y, d, r, single);
   if (cmp !== 0 && rc !== RC_NEAREST) {
     // Directed rounding: the exact value lies between r and its neighbour on the side of cmp.
     const neg = r < 0 || Object.is(r, -0);
@@ -439,15 +442,13 @@ function lane64(op: number, alo: number, ahi: number, blo: number, bhi: number):
   return bits64(v);
 }
 
+/** Ordered comparison outcome: 0 less, 1 equal, 2 greater. */
+const order = (x: number, y: number): number => (x < y ? 0 : x === y ? 1 : 2);
+
 /**
  * Compare for CMPcc (predicate 0-7) and (U)COMIS: returns 0 less, 1 equal, 2 greater, 3 unordered.
- * `signalQnan`: a QNaN operand is invalid too (LT, LE, NLT, NLE and COMIS).
+ * `signalQnan`: a QNaN operand is invalid too (LT, LE, NLT, NLE and COMIS); an SNaN always is.
  */
-function cmpValues(x: number, y: number, unordered: boolean): number {
-  if (unordered) return 3;
-  return x < y ? 0 : x === y ? 1 : 2;
-}
-
 function cmp32(a: number, b: number, signalQnan: boolean): number {
   if (daz) {
     if (isDen32(a)) a &= 0x80000000;
@@ -458,7 +459,7 @@ function cmp32(a: number, b: number, signalQnan: boolean): number {
     return 3;
   }
   if (isDen32(a) || isDen32(b)) pre |= DE;
-  return cmpValues(f32(a), f32(b), false);
+  return order(f32(a), f32(b));
 }
 
 function cmp64(alo: number, ahi: number, blo: number, bhi: number, signalQnan: boolean): number {
@@ -471,7 +472,7 @@ function cmp64(alo: number, ahi: number, blo: number, bhi: number, signalQnan: b
     return 3;
   }
   if (isDen64(alo, ahi) || isDen64(blo, bhi)) pre |= DE;
-  return cmpValues(f64(alo, ahi), f64(blo, bhi), false);
+  return order(f64(alo, ahi), f64(blo, bhi));
 }
 
 /** CMPcc predicate (imm8 bits 2:0) applied to a comparison outcome (0 less, 1 equal, 2 greater, 3 unordered). */
@@ -569,7 +570,7 @@ function toInt(x: number, wide: boolean, truncate: boolean): number {
   return (r - h * 4294967296) | 0;
 }
 
-function toInt32From32(a: number, wide: boolean, truncate: boolean): number {
+function toIntFrom32(a: number, wide: boolean, truncate: boolean): number {
   if (daz && isDen32(a)) a &= 0x80000000;
   if (isNaN32(a)) { pre |= IE; outHi = INDEF32; return wide ? 0 : INDEF32; }
   return toInt(f32(a), wide, truncate);
@@ -745,7 +746,7 @@ for (const single of [true, false]) {
       loadSrc(c, i, single ? 1 : 2);
       begin(c);
       const wide = i.osz === 8;
-      const lo = single ? toInt32From32(S[0], wide, truncate) : toIntFrom64(S[0], S[1], wide, truncate);
+      const lo = single ? toIntFrom32(S[0], wide, truncate) : toIntFrom64(S[0], S[1], wide, truncate);
       const hi = outHi;
       commit(c);
       c.setReg(wide ? 8 : 4, i.reg, lo, hi);
@@ -789,7 +790,7 @@ def('CVTDQ2PD', (c, i) => {
 for (const truncate of [true, false]) {
   def(truncate ? 'CVTTPS2DQ' : 'CVTPS2DQ', (c, i) => {
     sseAvailable(c); loadSrc(c, i, 4); begin(c);
-    for (let k = 0; k < 4; k++) R[k] = toInt32From32(S[k], false, truncate);
+    for (let k = 0; k < 4; k++) R[k] = toIntFrom32(S[k], false, truncate);
     commit(c); storeDest(c, i);
   });
   def(truncate ? 'CVTTPD2DQ' : 'CVTPD2DQ', (c, i) => {
