@@ -54,6 +54,7 @@ function machineWith(vtl0Code: number[], vtl1Code: number[]): Machine {
   expect(hv.wrmsr(vp, 1, 0x40000083, SIMP1 | 1, 0)).toBe(true);
   expect(hv.wrmsr(vp, 1, 0x40000090, 0x40, 0)).toBe(true);
   expect(hv.wrmsr(vp, 1, 0x40000080, 1, 0)).toBe(true);
+  vp.vtls[1]!.apic.mmioWrite(0xf0, 4, 0x1ff); // VTL1 software-enables its own local APIC
   m.mem.write32(SECRET, 0x5ec2e7);
   return m;
 }
