@@ -102,7 +102,12 @@ describe('secure intercepts (spec/vsm.md 6.1)', () => {
     // SINT0's vector is pending in VTL1's APIC; VTL0's APIC has nothing.
     expect(vp.vtls[1]!.apic.pendingVector()).toBe(0x40);
     expect(vp.vtls[0]!.apic.pendingVector()).toBe(-1);
-    // VTL1 relaxes the protection and returns: VTL0 retries the read, which now completes.
+    // VTL1 takes the SINT0 interrupt (its handler would: acknowledge, clear the slot, EOI), relaxes the
+    // protection and returns: VTL0 retries the read, which now completes. (An interrupt left pending
+    // for VTL1 would pull the VP straight back into VTL1, spec/vsm.md 5.4.)
+    vp.vtls[1]!.apic.acknowledge(0x40);
+    vp.vtls[1]!.apic.mmioWrite(0xb0, 4, 0);
+    mem.write32(SIMP1, 0);
     hv.protection[0].masks[SECRET / 4096] = 0xf;
     m.flushAllTranslations();
     expect(m.run(200_000)).toEqual({ kind: 'debug-exit', value: 5 });
