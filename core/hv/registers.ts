@@ -167,6 +167,18 @@ export function writeRegister(hv: Hypervisor, vp: Vp, vtl: number, caller: numbe
         return S.HV_STATUS_SUCCESS;
       }
       case R.VsmVina: vs.vtl[vtl].vina = lo & 0x7ff; return S.HV_STATUS_SUCCESS;
+      case R.PendingEvent0: {
+        // An exception event (bit0 pending, type 0) is injected into the target VTL: delivered through
+        // its IDT at its current RIP, as if the instruction there had raised it (spec/vsm.md 3.2).
+        if (!(lo & 1)) return S.HV_STATUS_SUCCESS;
+        if ((lo >>> 1) & 7) return S.HV_STATUS_INVALID_PARAMETER; // only exception events
+        const vector = (lo >>> 16) & 0xff;
+        if (vector > 31) return S.HV_STATUS_INVALID_PARAMETER;
+        const err = lo & 0x100 ? hi >>> 0 : -1;
+        c.startLo = st.ripLo; c.startHi = st.ripHi;
+        if (!c.exception(vector, err)) return S.HV_STATUS_INVALID_VP_STATE;
+        return S.HV_STATUS_SUCCESS;
+      }
       case R.CrInterceptControl: vs.crInterceptControlLo = lo; vs.crInterceptControlHi = hi; return S.HV_STATUS_SUCCESS;
       case R.CrInterceptCr0Mask: vs.crInterceptCr0Mask = lo; return S.HV_STATUS_SUCCESS;
       case R.CrInterceptCr4Mask: vs.crInterceptCr4Mask = lo; return S.HV_STATUS_SUCCESS;
