@@ -103,6 +103,54 @@ export class Hypervisor {
     for (const vp of machine.vps) vp.vtls[0]!.cpu.mmu.stage2 = this.protection[0];
   }
 
+  // ---- Snapshots --------------------------------------------------------------------------------
+
+  save(): Record<string, unknown> {
+    return {
+      version: 1,
+      enabledVtls: this.enabledVtls,
+      partitionConfig: [...this.partitionConfig],
+      protection: this.protection.map((p) => p.masks.slice()),
+      overlays: [...this.overlays.entries()].map(([page, o]) => [page, o.saved.slice(), o.users]),
+      synic: this.synic.save(),
+      vps: this.vps.map((v) => ({
+        enabledVtls: v.enabledVtls, crInterceptControlLo: v.crInterceptControlLo, crInterceptControlHi: v.crInterceptControlHi,
+        crInterceptCr0Mask: v.crInterceptCr0Mask, crInterceptCr4Mask: v.crInterceptCr4Mask, secureConfig: [...v.secureConfig],
+        vtl: v.vtl.map((t) => ({
+          guestOsIdLo: t.guestOsIdLo, guestOsIdHi: t.guestOsIdHi, hypercallLo: t.hypercallLo, hypercallHi: t.hypercallHi,
+          vpAssistLo: t.vpAssistLo, vpAssistHi: t.vpAssistHi, refTscLo: t.refTscLo, refTscHi: t.refTscHi,
+          scontrol: t.scontrol, siefpLo: t.siefpLo, siefpHi: t.siefpHi, simpLo: t.simpLo, simpHi: t.simpHi,
+          sint: Array.from(t.sint), vina: t.vina,
+        })),
+      })),
+    };
+  }
+
+  restore(s: Record<string, unknown>): void {
+    if (s.version !== 1) throw new Error(`hypervisor snapshot section version ${String(s.version)} is not supported`);
+    this.enabledVtls = s.enabledVtls as number;
+    (s.partitionConfig as number[]).forEach((v, k) => { this.partitionConfig[k] = v; });
+    (s.protection as Uint8Array[]).forEach((m, k) => this.protection[k].masks.set(m));
+    this.overlays.clear();
+    for (const [page, saved, users] of s.overlays as [number, Uint8Array, number][]) this.overlays.set(page, { saved: Uint8Array.from(saved), users });
+    this.synic.restore(s.synic as ReturnType<SynicMessages['save']>);
+    (s.vps as Record<string, unknown>[]).forEach((o, k) => {
+      const v = this.vps[k];
+      v.enabledVtls = o.enabledVtls as number;
+      v.crInterceptControlLo = o.crInterceptControlLo as number; v.crInterceptControlHi = o.crInterceptControlHi as number;
+      v.crInterceptCr0Mask = o.crInterceptCr0Mask as number; v.crInterceptCr4Mask = o.crInterceptCr4Mask as number;
+      (o.secureConfig as number[]).forEach((x, n) => { v.secureConfig[n] = x; });
+      (o.vtl as Record<string, unknown>[]).forEach((t, n) => {
+        const d = v.vtl[n];
+        for (const key of ['guestOsIdLo', 'guestOsIdHi', 'hypercallLo', 'hypercallHi', 'vpAssistLo', 'vpAssistHi', 'refTscLo',
+          'refTscHi', 'scontrol', 'siefpLo', 'siefpHi', 'simpLo', 'simpHi', 'vina'] as const) {
+          (d as unknown as Record<string, number>)[key] = t[key] as number;
+        }
+        d.sint.set(t.sint as number[]);
+      });
+    });
+  }
+
   // ---- CPUID ------------------------------------------------------------------------------------
 
   /** Leaves 0x40000000..0x4000000A (spec/vsm.md 1.6). Returns true when it filled `out`. */

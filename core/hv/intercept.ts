@@ -142,6 +142,15 @@ export class SynicMessages {
     return true;
   }
 
+  save(): [string, { type: number; payload: Uint8Array }[]][] {
+    return [...this.queue.entries()].map(([k, q]) => [k, q.map((m) => ({ type: m.type, payload: m.payload.slice() }))]);
+  }
+
+  restore(s: [string, { type: number; payload: Uint8Array }[]][]): void {
+    this.queue.clear();
+    for (const [k, q] of s) this.queue.set(k, q.map((m) => ({ type: m.type, payload: Uint8Array.from(m.payload) })));
+  }
+
   eom(vp: Vp, vtl: number): void {
     for (let sint = 0; sint < 16; sint++) this.deliver(vp, vtl, sint);
   }

@@ -23,9 +23,24 @@ import { BOOT_GDT, buildBootInfo, MULTIBOOT_BOOTLOADER_MAGIC, parseImage } from 
 import type { MachineEvent, MachineObserver } from './events.js';
 import { NULL_OBSERVER } from './events.js';
 import { StateHasher } from '../util/hash.js';
-import { saveCpuState } from '../x86/snapshot.js';
+import { restoreCpuState, saveCpuState } from '../x86/snapshot.js';
 import { hex64 } from '../util/bits.js';
 import { Hypervisor } from '../hv/hypervisor.js';
+
+export interface MachineSnapshot {
+  format: 'vsmrr-machine';
+  version: number;
+  config: MachineConfig;
+  sched: { roundNs: number; nextVp: number; roundRan: boolean; roundOpen: boolean; serialQueue: number[]; serialQueueHead: number; reportedUd: number[] };
+  ram: Uint8Array;
+  writeIgnored: Uint8Array;
+  vps: {
+    state: number; activeVtl: number; sliceStartNs: number; sliceStartRetired: number; initSeen: boolean;
+    vtls: ({ cpu: SavedSection; retired: number; eventPending: boolean; lastLen: number; tlb: { tag: Float64Array; phys: Float64Array; global: Uint8Array }; apic: SavedSection } | undefined)[];
+  }[];
+  devices: Record<string, SavedSection>;
+  hv: Record<string, unknown> | null;
+}
 
 /** A machine configuration that cannot be built (message names the option). */
 export class ConfigError extends Error {}
@@ -407,6 +422,65 @@ export class Machine {
     for (const vp of this.vps) h.number(vp.nowNs());
     h.number(this.serialQueueHead); h.number(this.serialQueue.length);
     return h.digest();
+  }
+
+  /**
+   * A snapshot of the whole machine as named, versioned sections of plain data (typed arrays for the
+   * bulk). Restoring it into a machine of the same configuration gives a machine that runs exactly
+   * like this one (test/machine/snapshot.test.ts).
+   */
+  save(): MachineSnapshot {
+    return {
+      format: 'vsmrr-machine', version: 1,
+      config: { ...this.config },
+      sched: { roundNs: this.roundNs, nextVp: this.nextVp, roundRan: this.roundRan, roundOpen: this.roundOpen,
+        serialQueue: this.serialQueue.slice(), serialQueueHead: this.serialQueueHead, reportedUd: [...this.reportedUd] },
+      ram: this.mem.ram.slice(),
+      writeIgnored: this.mem.writeIgnored.slice(),
+      vps: this.vps.map((vp) => ({
+        state: vp.state, activeVtl: vp.activeVtl, sliceStartNs: vp.sliceStartNs, sliceStartRetired: vp.sliceStartRetired,
+        initSeen: vp.initSeen,
+        vtls: vp.vtls.map((c) => c && {
+          cpu: saveCpuState(c.cpu.st), retired: c.cpu.retired, eventPending: c.cpu.eventPending, lastLen: c.cpu.lastLen,
+          tlb: c.cpu.mmu.saveTlb(), apic: c.apic.save(),
+        }),
+      })),
+      devices: this.saveDevices(),
+      hv: this.hv ? this.hv.save() : null,
+    };
+  }
+
+  restore(s: MachineSnapshot): void {
+    if (s.format !== 'vsmrr-machine' || s.version !== 1) throw new Error(`not a version 1 vsmrr machine snapshot (${String(s.format)} ${String(s.version)})`);
+    if (s.config.smp !== this.config.smp || s.config.ramMiB !== this.config.ramMiB || (s.config.hv !== false) !== (this.config.hv !== false)) {
+      throw new Error(`snapshot is of a different machine (smp ${s.config.smp}, ${s.config.ramMiB} MiB) than this one (smp ${this.config.smp}, ${this.config.ramMiB} MiB)`);
+    }
+    this.mem.ram.set(s.ram);
+    this.mem.writeIgnored.set(s.writeIgnored);
+    this.mem.invalidateAllCode();
+    const sc = s.sched;
+    this.roundNs = sc.roundNs; this.nextVp = sc.nextVp; this.roundRan = sc.roundRan; this.roundOpen = sc.roundOpen;
+    this.serialQueue.length = 0; this.serialQueue.push(...sc.serialQueue); this.serialQueueHead = sc.serialQueueHead;
+    this.reportedUd.clear(); for (const k of sc.reportedUd) this.reportedUd.add(k);
+    s.vps.forEach((o, k) => {
+      const vp = this.vps[k];
+      vp.state = o.state; vp.activeVtl = o.activeVtl; vp.sliceStartNs = o.sliceStartNs; vp.sliceStartRetired = o.sliceStartRetired;
+      vp.initSeen = o.initSeen;
+      o.vtls.forEach((c, vtl) => {
+        if (!c) return;
+        const ctx = vp.vtls[vtl] ?? vp.addVtl(vtl);
+        restoreCpuState(ctx.cpu.st, c.cpu);
+        ctx.cpu.retired = c.retired; ctx.cpu.eventPending = c.eventPending; ctx.cpu.lastLen = c.lastLen;
+        ctx.cpu.updateMode();
+        ctx.apic.restore(c.apic);
+        this.attachApicWindow(vp, vtl);
+        ctx.cpu.mmu.restoreTlb(c.tlb);
+        if (vtl > 0 && this.hv) ctx.cpu.mmu.stage2 = this.hv.protection[vtl] ?? null;
+      });
+    });
+    for (const [k, d] of Object.entries(this.devices)) if (s.devices[k]) d.restore(s.devices[k]);
+    if (this.hv && s.hv) this.hv.restore(s.hv);
+    this.stop = null;
   }
 
   saveDevices(): Record<string, SavedSection> {

@@ -65,6 +65,21 @@ export class Mmu implements WriteTranslationHolder {
     mem.registerWriteHolder(this);
   }
 
+  // ---- Snapshots --------------------------------------------------------------------------------
+
+  /**
+   * The TLB is architectural state as far as a guest can observe it (stale entries until a flush),
+   * so a snapshot keeps it: a restored machine must behave exactly like the original.
+   */
+  saveTlb(): { tag: Float64Array; phys: Float64Array; global: Uint8Array } {
+    return { tag: this.tag.slice(), phys: this.phys.slice(), global: this.global.slice() };
+  }
+
+  restoreTlb(t: { tag: ArrayLike<number>; phys: ArrayLike<number>; global: ArrayLike<number> }): void {
+    this.tag.set(t.tag); this.phys.set(t.phys); this.global.set(t.global);
+    this.onFlush();
+  }
+
   // ---- TLB maintenance --------------------------------------------------------------------------
 
   /** Called after any flush (the CPU drops its cached fetch translation). */

@@ -151,3 +151,29 @@ describe('secure intercepts (spec/vsm.md 6.1)', () => {
     expect(m.mem.read32(p + 0x30)).toBe(0x200); // the value written
   });
 });
+
+describe('snapshots with VSM state', () => {
+  it('a machine saved while VTL1 handles an intercept restores and finishes exactly like the original', () => {
+    const code0 = [0xa1, 0, 0, 0x38, 0, 0x89, 0xc3, 0xb8, 5, 0, 0, 0, 0xe7, 0xf4];
+    const a = machineWith(code0, vtl1StopThenReturn());
+    a.hv!.protection[0].masks[SECRET / 4096] = 0;
+    a.flushAllTranslations();
+    expect(a.run(100_000)).toEqual({ kind: 'debug-exit', value: 1 });
+    const snap = structuredClone(a.save());
+    const b = machineWith([0x90], [0x90]); // any machine of the same shape; the snapshot replaces it all
+    b.restore(snap);
+    expect(b.vps[0].activeVtl).toBe(1);
+    expect(b.stateHash()).toBe(a.stateHash());
+    for (const m of [a, b]) {
+      const vp = m.vps[0];
+      vp.vtls[1]!.apic.acknowledge(0x40);
+      vp.vtls[1]!.apic.mmioWrite(0xb0, 4, 0);
+      m.mem.write32(SIMP1, 0);
+      m.hv!.protection[0].masks[SECRET / 4096] = 0xf;
+      m.flushAllTranslations();
+      expect(m.run(200_000)).toEqual({ kind: 'debug-exit', value: 5 });
+    }
+    expect(b.stateHash()).toBe(a.stateHash());
+    expect(b.vps[0].cpu.st.lo[3]).toBe(0x5ec2e7);
+  });
+});
