@@ -76,6 +76,19 @@ export class PhysMem {
     for (const h of this.holders) h.codeChanged?.();
   }
 
+  /**
+   * Pages written since the last call, and start tracking afresh. Write translations are dropped so
+   * that the next write to every page goes through the slow path again and marks it.
+   */
+  takeDirtyPages(): number[] {
+    const out: number[] = [];
+    const d = this.dirty;
+    for (let p = 0; p < d.length; p++) if (d[p]) out.push(p);
+    d.fill(0);
+    for (const h of this.holders) h.flushWrites();
+    return out;
+  }
+
   /** Drop every decoded instruction (after a snapshot restore). */
   invalidateAllCode(): void {
     this.code.clear();

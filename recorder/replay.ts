@@ -1,0 +1,63 @@
+// Replay: rebuild the machine from a trace alone (configuration and image inside it), feed the
+// recorded inputs, run with the recorded hash points and compare state hashes.
+
+import { Machine, type MachineConfig, type StopReason } from '../core/machine/machine.js';
+import type { MachineEvent } from '../core/machine/events.js';
+import { TraceError, type TraceReader } from './trace.js';
+
+export interface ReplayResult {
+  stop: StopReason;
+  icount: number;
+  /** The first hash point where the replay differs from the recording, if any. */
+  divergence: { icount: number; recorded: string; replayed: string } | null;
+  hashesChecked: number;
+}
+
+export function machineFromTrace(t: TraceReader): Machine {
+  const c = t.config();
+  const config: MachineConfig = {
+    ramMiB: Number(c.mem), smp: Number(c.smp), cmdline: String(c.cmdline ?? ''),
+    quantum: c.quantum === undefined || c.quantum === null ? undefined : Number(c.quantum), hv: c.hv !== false,
+  };
+  const m = new Machine(config, t.image().bytes);
+  for (const input of t.inputs()) {
+    if (input.kind !== 'serial' || input.icount !== 0) throw new TraceError(`${t.path}: unsupported input '${input.kind}' at icount ${input.icount}`);
+    m.queueSerialInput(input.data);
+  }
+  return m;
+}
+
+export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: MachineEvent) => void; maxInsns?: number }): ReplayResult {
+  const m = machineFromTrace(t);
+  m.observer = { event: (e) => opts.onEvent?.(e) };
+  const hashes = t.hashes();
+  const hashAt = new Map(hashes.map((h) => [h.icount, h.hash]));
+  // Checkpoints reset dirty-page tracking, which drops write translations; do the same at the same
+  // instruction counts so that the replayed TLB matches the recorded one exactly.
+  const checkpointsAt = new Set(t.checkpoints().map((c) => c.icount));
+  m.mem.takeDirtyPages();
+  const recordedEnd = Number(t.meta.final_icount ?? NaN);
+  let divergence: ReplayResult['divergence'] = null;
+  let checked = 0;
+  const check = () => {
+    if (m.icount() > 0 && checkpointsAt.has(m.icount())) m.mem.takeDirtyPages();
+    const h = hashAt.get(m.icount());
+    if (h !== undefined && opts.verify) {
+      checked++;
+      const mine = m.stateHash();
+      if (mine !== h && !divergence) divergence = { icount: m.icount(), recorded: h, replayed: mine };
+    }
+  };
+  check();
+  let stop: StopReason = { kind: 'max-insns' };
+  const points = hashes.map((h) => h.icount).filter((x) => x > 0);
+  const limit = opts.maxInsns ?? (t.complete ? Infinity : recordedEnd || (points.length ? points[points.length - 1] : 0));
+  for (const p of [...points, Infinity]) {
+    const target = Math.min(p, limit);
+    if (target <= m.icount()) continue;
+    stop = m.run(target);
+    check();
+    if (stop.kind !== 'max-insns' || m.icount() >= limit || divergence) break;
+  }
+  return { stop, icount: m.icount(), divergence, hashesChecked: checked };
+}
