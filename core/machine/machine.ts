@@ -61,7 +61,8 @@ export type StopReason =
   | { kind: 'triple-fault'; vp: number; detail: string }
   | { kind: 'max-insns' }
   | { kind: 'deadlock'; detail: string }
-  | { kind: 'breakpoint'; vp: number };
+  | { kind: 'breakpoint'; vp: number }
+  | { kind: 'vp-limit'; vp: number };
 
 export class Machine {
   readonly mem: PhysMem;
@@ -286,7 +287,8 @@ export class Machine {
         const vp = this.vps[this.nextVp];
         const r = this.runVp(vp, roundEnd, limit);
         if (r === 'ran') this.roundRan = true;
-        if (this.stop) { this.nextVp++; return this.stop; }
+        // Stay on this VP: a stop in the middle of its slice (breakpoint, VP limit) resumes it there.
+        if (this.stop) return this.stop;
         if (this.icount() >= limit) { return { kind: 'max-insns' }; }
       }
       this.nextVp = 0;
@@ -333,6 +335,13 @@ export class Machine {
       const dl = vp.nextDeadlineNs();
       let budget = Math.min(roundEnd, dl > now ? dl : now + 1) - now;
       budget = Math.min(budget, limit - this.icount());
+      // A per-VP limit (reverse stepping: stop when this VP has retired exactly N instructions).
+      const vl = this.vpLimit;
+      if (vl && vl.vp === vp.index) {
+        const left = vl.retired - vp.retired();
+        if (left <= 0) { this.stop = { kind: 'vp-limit', vp: vp.index }; break; }
+        budget = Math.min(budget, left);
+      }
       if (budget <= 0) break;
       const active = vp.cpu;
       const before = active.retired;
@@ -374,6 +383,9 @@ export class Machine {
     this.current = null;
     return ran ? 'ran' : 'idle';
   }
+
+  /** Stop run() when VP `vp` has retired `retired` instructions in all (set by the timeline). */
+  vpLimit: { vp: number; retired: number } | null = null;
 
   /** Hook for the hypervisor: may switch VTLs before a slice (pending VTL1 interrupts). */
   beforeRun: ((vp: Vp) => void) | null = null;

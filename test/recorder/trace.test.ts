@@ -30,7 +30,7 @@ function record(name: string, smp: number, cmdline = '', hashEvery = 200_000): {
 
 describe('record and replay', () => {
   // Hash intervals sized so that every guest gets several hash points.
-  for (const [name, smp, every] of [['hello', 1, 20_000], ['smp', 4, 200_000], ['apic-timer', 1, 1_000_000], ['usermode', 1, 20_000], ['exceptions', 1, 20_000]] as const) {
+  for (const [name, smp, every] of [['hello', 1, 20_000], ['smp', 4, 200_000], ['apic-timer', 1, 5_000_000], ['usermode', 1, 20_000], ['exceptions', 1, 20_000]] as const) {
     it(`${name} (--smp ${smp}): replay matches the recording, twice`, () => {
       const r = record(name, smp, '', every);
       for (let k = 0; k < 2; k++) {
@@ -103,8 +103,8 @@ describe('crash safety', () => {
     for (const delay of [2500, 4000]) {
       const path = join(DIR, `killed-${delay}.trace`);
       if (existsSync(path)) rmSync(path);
-      const child = spawn(process.execPath, ['dist/cli/main.js', 'record', guestImage('bench'), '--cmdline', 'iters=50', '-o', path,
-        '--hash-every', '100000', '--checkpoint-every', '1000000'], { stdio: 'ignore' });
+      const child = spawn(process.execPath, ['dist/cli/main.js', 'record', guestImage('bench'), '--cmdline', 'iters=50', '--mem', '16', '-o', path,
+        '--hash-every', '200000', '--checkpoint-every', '1000000'], { stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       await new Promise((r) => child.on('exit', r));
