@@ -19,7 +19,7 @@ commands:
   events TRACE [filters] [--json] the recorded events (VTL transitions, intercepts, hypercalls, ...)
   help [COMMAND]                  show help for a command
 
-Run 'vsmrr COMMAND --help' for the options of a command.
+Run 'vsmrr run --help' for the options of run, and 'vsmrr COMMAND --help' for the other commands.
 `;
 
 export const RUN_HELP = `usage: vsmrr run IMAGE [options]

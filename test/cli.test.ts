@@ -74,7 +74,7 @@ const names = (file: string) => new RegExp(`^vsmrr: ${esc(file)}: \\S`);
 
 /** Every option `vsmrr run` parses, read from the parser itself so a new one cannot go undocumented. */
 function parsedRunOptions(): string[] {
-  const src = readFileSync(join(ROOT, 'cli', 'main.ts'), 'utf8');
+  const src = readFileSync(join(ROOT, 'cli', 'run.ts'), 'utf8');
   const body = src.slice(src.indexOf('export function parseRunArgs'));
   const opts = new Set<string>();
   for (const m of body.slice(0, body.indexOf('\n}\n')).matchAll(/case '(--?[\w-]+)'/g)) opts.add(m[1]);
@@ -112,6 +112,19 @@ describe.concurrent('help', { timeout: SLOW }, () => {
       expect(text).toMatch(/^\s+run IMAGE/m);
       expect(text).toMatch(/^\s+help/m);
       expect(text).toContain('vsmrr run --help');
+    });
+  }
+
+  for (const [cmd, opts] of [['record', ['-o', '--hash-every', '--checkpoint-every']], ['replay', ['--verify', '--quiet']],
+    ['info', ['--json']], ['events', ['--kind', '--vp', '--vtl', '--from', '--to', '--limit', '--json']]] as const) {
+    it(`vsmrr ${cmd} --help describes its options`, async () => {
+      const r = await vsmrr([cmd, '--help']);
+      expect(r.status, describeRun(r)).toBe(0);
+      const text = r.stdout.toString();
+      expect(text).toMatch(new RegExp(`^usage: vsmrr ${cmd} `));
+      for (const o of opts) expect(text, `option ${o}`).toContain(o);
+      const main = (await vsmrr(['--help'])).stdout.toString();
+      expect(main).toMatch(new RegExp(`^\\s+${cmd} `, 'm'));
     });
   }
 

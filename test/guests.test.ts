@@ -45,6 +45,14 @@ const GUESTS: GuestSpec[] = [
   { name: 'cpu-mix', vsmrr: [], qemu: [], hyperv: false, source: 'cpu-mix.c' },
   { name: 'cpu-mix-gpr', vsmrr: [], qemu: [], hyperv: false, source: 'cpu-mix.c' },
   { name: 'bench', vsmrr: [], qemu: [], hyperv: false, source: 'bench.c' },
+  // VSM guests: Hyper-V features QEMU TCG lacks, so vsmrr only (two VPs: they test remote VPs too).
+  { name: 'vsm-enable', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-enable.c' },
+  { name: 'vsm-pingpong', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-pingpong.c' },
+  { name: 'vsm-regs', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-regs.c' },
+  { name: 'vsm-protect', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-protect.c' },
+  { name: 'vsm-intercept', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-intercept.c' },
+  { name: 'vsm-translate', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-translate.c' },
+  { name: 'vsm-fuzz', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-fuzz.c' },
 ];
 const spec = (name: string): GuestSpec => GUESTS.find((g) => g.name === name)!;
 

@@ -146,7 +146,8 @@ export function dispatchHypercall(hv: Hypervisor, vp: Vp): void {
     try {
       input = readGpa(cpu, inGpa, inBytes);
     } catch (e) {
-      if (hv.isAccessViolation(e)) { finish(S.HV_STATUS_ACCESS_DENIED); return; }
+      // An input page the caller's VTL may not read (spec/vsm.md 6, KVM test_side_channel).
+      if (hv.isAccessViolation(e)) { finish(S.HV_STATUS_INVALID_HYPERCALL_INPUT); return; }
       throw e;
     }
     if (outBytes > 0) output = new DataView(new ArrayBuffer(outBytes));

@@ -195,8 +195,15 @@ export class Hypervisor {
       case HvMsr.HV_X64_MSR_TSC_FREQUENCY: return set(1_000_000_000);
       case HvMsr.HV_X64_MSR_APIC_FREQUENCY: return set(1_000_000_000);
       case HvMsr.HV_X64_MSR_EOI: return false; // write-only
-      case HvMsr.HV_X64_MSR_ICR: return this.apicMsr(vp, vtl).rdmsr(0x830, out);
-      case HvMsr.HV_X64_MSR_TPR: return this.apicMsr(vp, vtl).rdmsr(0x808, out);
+      case HvMsr.HV_X64_MSR_ICR: {
+        const a = this.apicMsr(vp, vtl);
+        if (a.isX2apic()) return a.rdmsr(0x830, out);
+        return set(a.mmioRead(0x300, 4), a.mmioRead(0x310, 4));
+      }
+      case HvMsr.HV_X64_MSR_TPR: {
+        const a = this.apicMsr(vp, vtl);
+        return a.isX2apic() ? a.rdmsr(0x808, out) : set(a.mmioRead(0x80, 4));
+      }
       case HvMsr.HV_X64_MSR_VP_ASSIST_PAGE: return set(s.vpAssistLo, s.vpAssistHi);
       case HvMsr.HV_X64_MSR_SCONTROL: return set(s.scontrol);
       case HvMsr.HV_X64_MSR_SVERSION: return set(1);
@@ -230,9 +237,23 @@ export class Hypervisor {
         s.refTscLo = lo; s.refTscHi = hi;
         if (lo & 1) this.writeReferenceTscPage((hi >>> 0) * 4294967296 + ((lo & ~0xfff) >>> 0));
         return true;
-      case HvMsr.HV_X64_MSR_EOI: return this.apicMsr(vp, vtl).wrmsr(0x80b, 0, 0);
-      case HvMsr.HV_X64_MSR_ICR: return this.apicMsr(vp, vtl).wrmsr(0x830, lo, hi);
-      case HvMsr.HV_X64_MSR_TPR: return this.apicMsr(vp, vtl).wrmsr(0x808, lo, hi);
+      // The APIC MSRs alias the VTL's own local APIC in xAPIC mode too (TLFS "APIC MSRs").
+      case HvMsr.HV_X64_MSR_EOI: {
+        const a = this.apicMsr(vp, vtl);
+        if (a.isX2apic()) return a.wrmsr(0x80b, 0, 0);
+        a.mmioWrite(0xb0, 4, 0); return true;
+      }
+      case HvMsr.HV_X64_MSR_ICR: {
+        const a = this.apicMsr(vp, vtl);
+        if (a.isX2apic()) return a.wrmsr(0x830, lo, hi);
+        a.mmioWrite(0x310, 4, hi >>> 0); a.mmioWrite(0x300, 4, lo >>> 0); return true;
+      }
+      case HvMsr.HV_X64_MSR_TPR: {
+        const a = this.apicMsr(vp, vtl);
+        if (a.isX2apic()) return a.wrmsr(0x808, lo, hi);
+        if (hi || (lo & ~0xff)) return false;
+        a.mmioWrite(0x80, 4, lo >>> 0); return true;
+      }
       case HvMsr.HV_X64_MSR_VP_ASSIST_PAGE:
         if (lo & 0xffe) return false;
         s.vpAssistLo = lo; s.vpAssistHi = hi;
@@ -326,6 +347,15 @@ export class Hypervisor {
 
   /** Before each slice of a VP: enter a higher VTL that has an interrupt pending. */
   beforeRun(vp: Vp): void { checkHigherVtlInterrupts(this, vp); }
+
+  /** Whether an MSR read by VTL0 is intercepted by VTL1 (the read bits of CrInterceptControl). */
+  interceptsRead(vp: Vp, vtl: number, index: number): boolean {
+    if (vtl !== 0 || !vp.vtls[1] || !((this.vps[vp.index].enabledVtls >> 1) & 1)) return false;
+    const ctl = this.vps[vp.index].crInterceptControlLo;
+    const bit: Record<number, number> = { 0x1a0: 3, 0xc0000082: 5, 0xc0000081: 7, 0xc0000083: 9, 0x1b: 11, 0xc0000080: 13 };
+    const b = bit[index];
+    return b !== undefined && ((ctl >>> b) & 1) === 1;
+  }
 
   /** Whether a write by the VP's active VTL is intercepted by VTL1 (CrInterceptControl, spec/vsm.md 3.1). */
   interceptsWrite(vp: Vp, vtl: number, kind: 'cr' | 'msr', index: number, lo: number, hi: number): boolean {

@@ -84,11 +84,12 @@ export function buildInterceptMessage(vp: Vp, vtl: number, info: InterceptInfo):
     return { type: HV_MESSAGE.GPA_INTERCEPT, payload };
   }
   const insn = instructionAt(cpu);
-  putHeader(d, vp, cpu, vtl, insn.len, 1, st.ripLo, st.ripHi);
+  putHeader(d, vp, cpu, vtl, insn.len, info.access, st.ripLo, st.ripHi);
   if (info.kind === 'msr') {
+    // MSR number, reserved, then RDX and RAX as the intercepted VTL has them (for a write: the value).
     d.setUint32(0x28, info.index >>> 0, true);
-    d.setUint32(0x30, info.hi >>> 0, true); // RDX
-    d.setUint32(0x38, info.lo >>> 0, true); // RAX
+    d.setInt32(0x30, st.lo[2], true); d.setInt32(0x34, st.hi[2], true);
+    d.setInt32(0x38, st.lo[0], true); d.setInt32(0x3c, st.hi[0], true);
     return { type: HV_MESSAGE.MSR_INTERCEPT, payload };
   }
   d.setUint8(0x28, 0);

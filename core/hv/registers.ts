@@ -73,8 +73,10 @@ export function readRegister(hv: Hypervisor, vp: Vp, vtl: number, caller: number
       case R.Cr8: return { lo: ctx.apic.readCr8(), hi: 0 };
       case R.Xfem: return { lo: live.xcr0Lo, hi: 0 };
       case R.Dr7: return { lo: st.dr[7], hi: 0 };
-      case R.Idtr: return { lo: (st.idtr.limit & 0xffff) << 16, hi: 0, lo2: st.idtr.baseLo, hi2: st.idtr.baseHi };
-      case R.Gdtr: return { lo: (st.gdtr.limit & 0xffff) << 16, hi: 0, lo2: st.gdtr.baseLo, hi2: st.gdtr.baseHi };
+      // Table registers: 6 bytes of padding, the limit at byte 6, the base at byte 8 (spec/vsm.md 2.2).
+      case R.Idtr: return { lo: 0, hi: (st.idtr.limit & 0xffff) << 16, lo2: st.idtr.baseLo, hi2: st.idtr.baseHi };
+      case R.Gdtr: return { lo: 0, hi: (st.gdtr.limit & 0xffff) << 16, lo2: st.gdtr.baseLo, hi2: st.gdtr.baseHi };
+      case R.ApicBase: { const o = { lo: 0, hi: 0 }; ctx.apic.rdmsr(0x1b, o); return { lo: o.lo, hi: o.hi }; }
       case R.Efer: return { lo: st.eferLo, hi: 0 };
       case R.KernelGsBase: return { lo: st.kernelGsBaseLo, hi: st.kernelGsBaseHi };
       case R.Pat: return { lo: st.patLo, hi: st.patHi };
@@ -140,8 +142,13 @@ export function writeRegister(hv: Hypervisor, vp: Vp, vtl: number, caller: numbe
       case R.Cr4: writeCr4(c, lo, hi); return S.HV_STATUS_SUCCESS;
       case R.Cr8: ctx.apic.writeCr8(lo); return S.HV_STATUS_SUCCESS;
       case R.Efer: st.eferLo = lo; c.mmu.flushAll(); c.updateMode(); return S.HV_STATUS_SUCCESS;
-      case R.Idtr: st.idtr.limit = (lo >>> 16) & 0xffff; st.idtr.baseLo = lo2; st.idtr.baseHi = hi2; return S.HV_STATUS_SUCCESS;
-      case R.Gdtr: st.gdtr.limit = (lo >>> 16) & 0xffff; st.gdtr.baseLo = lo2; st.gdtr.baseHi = hi2; return S.HV_STATUS_SUCCESS;
+      case R.Idtr: st.idtr.limit = (hi >>> 16) & 0xffff; st.idtr.baseLo = lo2; st.idtr.baseHi = hi2; return S.HV_STATUS_SUCCESS;
+      case R.Gdtr: st.gdtr.limit = (hi >>> 16) & 0xffff; st.gdtr.baseLo = lo2; st.gdtr.baseHi = hi2; return S.HV_STATUS_SUCCESS;
+      case R.ApicBase: {
+        if (!ctx.apic.wrmsr(0x1b, lo >>> 0, hi >>> 0)) return S.HV_STATUS_INVALID_PARAMETER;
+        hv.machine.attachApicWindow(vp, vtl);
+        return S.HV_STATUS_SUCCESS;
+      }
       case R.KernelGsBase: st.kernelGsBaseLo = lo; st.kernelGsBaseHi = hi; return S.HV_STATUS_SUCCESS;
       case R.Pat: st.patLo = lo; st.patHi = hi; return S.HV_STATUS_SUCCESS;
       case R.SysenterCs: st.sysenterCs = lo & 0xffff; return S.HV_STATUS_SUCCESS;
@@ -179,9 +186,10 @@ export function writeRegister(hv: Hypervisor, vp: Vp, vtl: number, caller: numbe
         if (!c.exception(vector, err)) return S.HV_STATUS_INVALID_VP_STATE;
         return S.HV_STATUS_SUCCESS;
       }
-      case R.CrInterceptControl: vs.crInterceptControlLo = lo; vs.crInterceptControlHi = hi; return S.HV_STATUS_SUCCESS;
-      case R.CrInterceptCr0Mask: vs.crInterceptCr0Mask = lo; return S.HV_STATUS_SUCCESS;
-      case R.CrInterceptCr4Mask: vs.crInterceptCr4Mask = lo; return S.HV_STATUS_SUCCESS;
+      // The intercept controls are VTL1's, over VTL0: a VTL0 caller may not set them.
+      case R.CrInterceptControl: if (caller < 1) return S.HV_STATUS_ACCESS_DENIED; vs.crInterceptControlLo = lo; vs.crInterceptControlHi = hi; return S.HV_STATUS_SUCCESS;
+      case R.CrInterceptCr0Mask: if (caller < 1) return S.HV_STATUS_ACCESS_DENIED; vs.crInterceptCr0Mask = lo; return S.HV_STATUS_SUCCESS;
+      case R.CrInterceptCr4Mask: if (caller < 1) return S.HV_STATUS_ACCESS_DENIED; vs.crInterceptCr4Mask = lo; return S.HV_STATUS_SUCCESS;
       case R.VsmCodePageOffsets: case R.VsmVpStatus: case R.VsmPartitionStatus: case R.VsmCapabilities: case R.VpIndex:
         return S.HV_STATUS_INVALID_PARAMETER; // read-only
     }

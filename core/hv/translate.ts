@@ -64,7 +64,9 @@ function makeHandler(ex: boolean): HypercallHandler {
             result = e.errorCode & PFEC.RSVD ? TRANSLATE_RESULT.INVALID_PAGE_TABLE_FLAGS
               : e.errorCode & PFEC.P ? TRANSLATE_RESULT.PRIVILEGE_VIOLATION : TRANSLATE_RESULT.PAGE_NOT_PRESENT;
           } else if (hv.isAccessViolation(e)) {
-            result = access === ACCESS.WRITE ? TRANSLATE_RESULT.GPA_NO_WRITE_ACCESS : TRANSLATE_RESULT.GPA_NO_READ_ACCESS;
+            // The access that was refused: the walk's own A/D write can fail a read validation.
+            const denied = (e as { access: number }).access;
+            result = denied === ACCESS.WRITE ? TRANSLATE_RESULT.GPA_NO_WRITE_ACCESS : TRANSLATE_RESULT.GPA_NO_READ_ACCESS;
           } else throw e;
           break;
         }

@@ -5,8 +5,8 @@
 // Banking: each VTL of a VP has its own CPU context (core/machine/vp.ts), so private state — RIP,
 // RSP, RFLAGS, control, segment and descriptor-table registers, EFER, PAT, the syscall MSRs, FS/GS/
 // kernel-GS bases, TSC_AUX, DR7, the synthetic MSRs and the local APIC — is kept simply by switching
-// contexts. A switch copies the shared state (every GPR but RSP, XMM/x87/MXCSR/XCR0, CR2, DR0-3, DR6)
-// from the old context to the new one.
+// contexts. A switch copies the shared state (every GPR but RSP, XMM/x87/MXCSR/XCR0, CR2, DR0-3)
+// from the old context to the new one; DR6 is private (VsmCapabilities.dr6_shared = 0).
 
 import type { Vp } from '../machine/vp.js';
 import type { Cpu } from '../x86/cpu.js';
@@ -45,8 +45,8 @@ export function copySharedState(from: Cpu, to: Cpu): void {
   b.mxcsr = a.mxcsr; b.fcw = a.fcw; b.fsw = a.fsw; b.ftw = a.ftw; b.fpregs.set(a.fpregs);
   b.xcr0Lo = a.xcr0Lo;
   b.cr2Lo = a.cr2Lo; b.cr2Hi = a.cr2Hi;
+  // DR6 stays private: VsmCapabilities.dr6_shared reads 0.
   for (let k = 0; k < 4; k++) b.dr[k] = a.dr[k];
-  b.dr[6] = a.dr[6];
 }
 
 /** Switch the VP's active VTL (the caller has already set RIP of the context being left). */
@@ -111,6 +111,65 @@ export function vtlReturn(hv: Hypervisor, vp: Vp): void {
   const vina = hv.vps[vp.index].vtl[from].vina;
   if (vina & (1 << 9) && page >= 0) hv.machine.mem.write8(page + 0x0c, hv.machine.mem.read8(page + 0x0c) & ~1);
 }
+
+// ---- HvCallSendSyntheticClusterIpi (0x000B) / Ex (0x0015), spec/vsm.md 2.10 --------------------------
+
+function sendIpi(req: HypercallRequest, targets: number[]): HypercallResult {
+  const { hv, input: d, vtl: caller } = req;
+  const vector = d.getUint32(0, true);
+  if (vector < 0x10 || vector > 0xff) return { status: S.HV_STATUS_INVALID_HYPERCALL_INPUT };
+  const inputVtl = d.getUint8(4);
+  if (inputVtl & 0xe0) return { status: S.HV_STATUS_INVALID_PARAMETER };
+  const vtl = inputVtl & 0x10 ? inputVtl & 0xf : caller;
+  if (vtl > hv.maxVtl) return { status: S.HV_STATUS_INVALID_PARAMETER };
+  for (const index of targets) {
+    const vp = hv.machine.vps[index];
+    if (!vp) return { status: S.HV_STATUS_INVALID_PARAMETER };
+    const ctx = vp.vtls[vtl];
+    if (!ctx) return { status: S.HV_STATUS_INVALID_PARAMETER };
+    ctx.apic.acceptInterrupt(0, vector, 'edge');
+  }
+  return { status: S.HV_STATUS_SUCCESS };
+}
+
+const sendSyntheticClusterIpi: HypercallHandler = {
+  headerBytes: 16,
+  run(req: HypercallRequest): HypercallResult {
+    const d = req.input;
+    const targets: number[] = [];
+    for (let bit = 0; bit < 64; bit++) {
+      const word = d.getUint32(8 + (bit >> 5) * 4, true);
+      if ((word >>> (bit & 31)) & 1) targets.push(bit);
+    }
+    return sendIpi(req, targets);
+  },
+};
+
+/** HV_VP_SET after an 8-byte fixed part: format (0 sparse banks, 1 all), valid bank mask, banks. */
+const sendSyntheticClusterIpiEx: HypercallHandler = {
+  headerBytes: 24,
+  run(req: HypercallRequest): HypercallResult {
+    const d = req.input;
+    const format = d.getUint32(8, true) | d.getUint32(12, true);
+    const maskLo = d.getUint32(16, true), maskHi = d.getUint32(20, true);
+    const targets: number[] = [];
+    if (format === 1) { for (let k = 0; k < req.hv.machine.vps.length; k++) targets.push(k); }
+    else if (format === 0) {
+      let banks = 0;
+      for (let b = 0; b < 64; b++) {
+        if (!(((b < 32 ? maskLo : maskHi) >>> (b & 31)) & 1)) continue;
+        if ((banks + 1) * 8 > req.varHeaderBytes) return { status: S.HV_STATUS_INVALID_HYPERCALL_INPUT };
+        for (let bit = 0; bit < 64; bit++) {
+          const word = d.getUint32(24 + banks * 8 + (bit >> 5) * 4, true);
+          if ((word >>> (bit & 31)) & 1) targets.push(b * 64 + bit);
+        }
+        banks++;
+      }
+      if (banks * 8 !== req.varHeaderBytes) return { status: S.HV_STATUS_INVALID_HYPERCALL_INPUT };
+    } else return { status: S.HV_STATUS_INVALID_PARAMETER };
+    return sendIpi(req, targets);
+  },
+};
 
 // ---- HvCallEnablePartitionVtl (0x000D) --------------------------------------------------------------
 
@@ -241,6 +300,8 @@ const setVpRegisters: HypercallHandler = {
 
 export const VSM_HANDLERS: Partial<Record<number, HypercallHandler>> = {
   [HvCall.HvCallModifyVtlProtectionMask]: modifyVtlProtectionMask,
+  [HvCall.HvCallSendSyntheticClusterIpi]: sendSyntheticClusterIpi,
+  [HvCall.HvCallSendSyntheticClusterIpiEx]: sendSyntheticClusterIpiEx,
   [HvCall.HvCallTranslateVirtualAddress]: translateVirtualAddress,
   [HvCall.HvCallTranslateVirtualAddressEx]: translateVirtualAddressEx,
   [HvCall.HvCallEnablePartitionVtl]: enablePartitionVtl,

@@ -195,6 +195,7 @@ export class Machine {
         hypervisor: m.hv ? (l, _s, o) => m.hv!.cpuid(l, o) : undefined,
       }, out),
       interceptWrite: (kind, idx, lo, hi) => (m.hv ? m.hv.interceptsWrite(v, vtl, kind, idx, lo, hi) : false),
+      interceptRead: (idx) => (m.hv ? m.hv.interceptsRead(v, vtl, idx) : false),
       tsc: (out) => { const t = vp().nowNs(); out.lo = t % 4294967296; out.hi = Math.floor(t / 4294967296); },
       getCr8: () => vp().apic.readCr8(),
       setCr8: (v) => vp().apic.writeCr8(v),
@@ -417,6 +418,26 @@ export class Machine {
   /** Hash of the whole machine state (RAM, every VP's CPU and APIC, devices). */
   stateHash(): string {
     const h = new StateHasher();
+    this.hashArchitectural(h);
+    // The scheduler's position and the input queue decide what happens next, so they are state too.
+    h.number(this.roundNs); h.number(this.nextVp); h.number(this.roundRan ? 1 : 0); h.number(this.roundOpen ? 1 : 0);
+    for (const vp of this.vps) h.number(vp.nowNs());
+    h.number(this.serialQueueHead); h.number(this.serialQueue.length);
+    return h.digest();
+  }
+
+  /**
+   * Hash of what the guest can observe (RAM, CPU, APIC and device state, instruction counts), without
+   * the scheduler's bookkeeping. A stop at a breakpoint and a stop at an instruction count can reach the
+   * same position on either side of a scheduling round's bookkeeping; they agree on this hash.
+   */
+  archHash(): string {
+    const h = new StateHasher();
+    this.hashArchitectural(h);
+    return h.digest();
+  }
+
+  private hashArchitectural(h: StateHasher): void {
     h.bytes(this.mem.ram);
     for (const vp of this.vps) {
       for (const ctx of vp.vtls) {
@@ -429,11 +450,6 @@ export class Machine {
       h.number(vp.state);
     }
     h.value(this.saveDevices());
-    // The scheduler's position and the input queue decide what happens next, so they are state too.
-    h.number(this.roundNs); h.number(this.nextVp); h.number(this.roundRan ? 1 : 0); h.number(this.roundOpen ? 1 : 0);
-    for (const vp of this.vps) h.number(vp.nowNs());
-    h.number(this.serialQueueHead); h.number(this.serialQueue.length);
-    return h.digest();
   }
 
   /**

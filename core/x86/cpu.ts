@@ -163,24 +163,29 @@ export class Cpu {
   /** The hot loop. Guest faults propagate out of it as exceptions (see run). */
   private runUntil(end: number): ExitCode {
     const st = this.st;
+    // Per-instruction costs matter here. Module-level constants are loads with checks on every use in
+    // V8, so the loop keeps them in locals; `| 0` marks values as int32 so that V8 adds them as
+    // integers; booleans are compared with true (a plain truthiness test is a full ToBoolean).
+    const TF = FLAG.TF;
     while (this.retired < end) {
-      if (this.eventPending && this.checkEvents()) continue;
-      if (st.halted) return EXIT.HALT;
-      const lo = st.ripLo, hi = st.ripHi;
+      if (this.eventPending === true && this.checkEvents()) continue;
+      if (st.halted === true) return EXIT.HALT;
+      const lo = st.ripLo | 0, hi = st.ripHi | 0;
       if (this.breakpoints !== null && this.breakpoints.has((hi >>> 0) * 4294967296 + (lo >>> 0))) {
         if (!this.skipBreakpointOnce) return EXIT.STOP;
         this.skipBreakpointOnce = false;
       }
       this.startLo = lo; this.startHi = hi;
       const insn = this.fetch(lo, hi);
-      const nlo = (lo + insn.len) | 0;
+      const len = insn.len | 0;
+      const nlo = (lo + len) | 0;
       st.ripLo = nlo;
       if (this.mode === MODE.M64) { if ((nlo >>> 0) < (lo >>> 0)) st.ripHi = (hi + 1) | 0; }
       else if (this.mode === MODE.M16) st.ripLo &= 0xffff;
-      const tf = st.flags & FLAG.TF;
+      const tf = st.flags & TF;
       execute(this, insn);
       this.retired++;
-      this.lastLen = insn.len;
+      this.lastLen = len;
       if (tf !== 0) this.singleStepTrap(insn);
       if (this.exitCode !== -1) {
         const c = this.exitCode as ExitCode;
@@ -303,11 +308,12 @@ export class Cpu {
     const page = linLo & ~0xfff;
     // fLinLo is reset by every event that could change the result: mode/CPL changes (updateMode),
     // TLB flushes and dropped code (codeChanged).
-    if (page === this.fLinLo && linHi === this.fLinHi && this.fSlots !== null) {
+    // fLinLo is a page address whenever fSlots is set, and -1 (never a page address) otherwise.
+    if (page === this.fLinLo && linHi === this.fLinHi) {
       const off = linLo & 0xfff;
-      const cached = this.fSlots[off];
+      const cached = this.fSlots![off];
       if (cached !== undefined) return cached;
-      return this.decodeAt(this.fPhys + off, linLo, linHi, this.fSlots);
+      return this.decodeAt(this.fPhys + off, linLo, linHi, this.fSlots!);
     }
     const pa = this.mmu.fetchAddr(linLo, linHi);
     if (pa + 1 > this.mem.size) {
@@ -400,16 +406,9 @@ export class Cpu {
 
   /** Compute the linear address of the instruction's memory operand into eaLo/eaHi. */
   ea(i: Insn): void {
+    // Fast path: a flat 64-bit address (most memory operands of compiled 64-bit code).
+    if (i.flat === true) { this.ea64(i); return; }
     const st = this.st;
-    // Fast path: 64-bit [base + disp] (most memory operands of compiled 64-bit code).
-    if (i.index < 0 && i.base >= 0 && i.base < 16 && i.asz === 8 && this.mode === MODE.M64 && i.seg < SEG.FS) {
-      const b = i.base;
-      this.lastSeg = i.seg;
-      const s = (st.lo[b] >>> 0) + i.disp;
-      this.eaLo = s | 0;
-      this.eaHi = s > 0xffffffff ? (st.hi[b] + 1) | 0 : s < 0 ? (st.hi[b] - 1) | 0 : st.hi[b];
-      return;
-    }
     let lo = i.disp, hi = i.disp < 0 ? -1 : 0;
     const base = i.base;
     if (base >= 0) {
@@ -432,6 +431,28 @@ export class Cpu {
     const asz = i.asz;
     if (asz !== 8) { hi = 0; if (asz === 2) lo &= 0xffff; }
     this.linear(i.seg, lo, hi);
+  }
+
+  /** ea() for a flat memory operand (Insn.flat): no segmentation, no limits. */
+  ea64(i: Insn): void {
+    const st = this.st;
+    const b = i.base, x = i.index;
+    let lo = 0, hi = 0;
+    if (b >= 0) {
+      if (b < 16) { lo = st.lo[b]; hi = st.hi[b]; } else { lo = st.ripLo; hi = st.ripHi; }
+    }
+    // s is the low half as an exact sum of at most three 32-bit terms; its carry goes to the high half.
+    let s = (lo >>> 0) + i.disp;
+    if (x >= 0) {
+      const sc = i.scale;
+      let xlo = st.lo[x], xhi = st.hi[x];
+      if (sc !== 0) { xhi = (xhi << sc) | (xlo >>> (32 - sc)); xlo <<= sc; }
+      s += xlo >>> 0;
+      hi = (hi + xhi) | 0;
+    }
+    this.lastSeg = i.seg;
+    this.eaLo = s | 0;
+    this.eaHi = s >= 0 && s <= 0xffffffff ? hi : (hi + Math.floor(s / 4294967296)) | 0;
   }
 
   /** Apply segmentation to an offset (segment base; limits outside long mode) → eaLo/eaHi. */

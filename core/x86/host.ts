@@ -22,6 +22,8 @@ export interface CpuHost {
    * (the instruction then does not complete and the run loop exits with EXIT.INTERCEPT).
    */
   interceptWrite?(kind: 'cr' | 'msr', index: number, lo: number, hi: number): boolean;
+  /** Likewise for an MSR read. */
+  interceptRead?(index: number): boolean;
   /** An opcode the CPU does not implement was executed; #UD follows. Report it once. */
   unimplemented(ripLo: number, ripHi: number, bytes: Uint8Array): void;
 }

@@ -10,7 +10,7 @@ const SCALARS = [
   'cr0', 'cr2Lo', 'cr2Hi', 'cr3Lo', 'cr3Hi', 'cr4', 'eferLo', 'xcr0Lo', 'sysenterCs', 'sysenterEspLo',
   'sysenterEspHi', 'sysenterEipLo', 'sysenterEipHi', 'starLo', 'starHi', 'lstarLo', 'lstarHi', 'cstarLo',
   'cstarHi', 'fmask', 'kernelGsBaseLo', 'kernelGsBaseHi', 'tscAux', 'patLo', 'patHi', 'mxcsr', 'fcw', 'fsw',
-  'ftw', 'cpl',
+  'ftw', 'cpl', 'tscOffset',
 ] as const;
 
 export function saveCpuState(st: CpuState): SavedSection {

@@ -68,6 +68,8 @@ export class CpuState {
   fmask = 0;
   kernelGsBaseLo = 0; kernelGsBaseHi = 0;
   tscAux = 0;
+  /** Added to the VP's virtual time to give this context's TSC (WRMSR IA32_TSC sets it). */
+  tscOffset = 0;
   patLo = 0x00070406; patHi = 0x00070406;
 
   // SSE / x87 state.

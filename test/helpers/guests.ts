@@ -40,7 +40,8 @@ export function requireBuilt(images: readonly string[] = []): void {
 
 /** The example guests the Makefile builds (EXAMPLES := ...), so a new guest cannot go untested. */
 export function makefileExamples(): string[] {
-  const mk = readFileSync(join(GUEST_DIR, 'Makefile'), 'utf8');
+  // Join backslash-continued lines first: the list may span several.
+  const mk = readFileSync(join(GUEST_DIR, 'Makefile'), 'utf8').replace(/\\\n/g, ' ');
   const m = /^EXAMPLES\s*:=\s*(.+)$/m.exec(mk);
   if (!m) throw new Error('guests/Makefile has no "EXAMPLES := ..." line');
   return m[1].trim().split(/\s+/);

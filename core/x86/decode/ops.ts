@@ -16,7 +16,7 @@ const NAMES = [
   'FSGSBASE', 'MOVNTI', 'AAM', 'AAD', 'X87',
   // SSE
   'MOVUPS', 'MOVSS', 'MOVSD', 'MOVLPS', 'MOVHPS', 'MOVD', 'MOVQ', 'SSEINT', 'SSESHIFTI', 'PSHUF',
-  'PMOVMSKB', 'UNPCKLPS', 'UNPCKHPS', 'SSEFP',
+  'PMOVMSKB', 'UNPCKLPS', 'UNPCKHPS', 'PINSRW', 'PEXTRW', 'SSEFP',
 ] as const;
 
 export type OpName = (typeof NAMES)[number];
@@ -24,7 +24,8 @@ export const OP = Object.fromEntries(NAMES.map((n, i) => [n, i])) as { readonly 
 export const OP_NAMES: readonly string[] = NAMES;
 
 export const ALU_NAMES = ['ADD', 'OR', 'ADC', 'SBB', 'AND', 'SUB', 'XOR', 'CMP'] as const;
-export const ALU = { ADD: 0, OR: 1, ADC: 2, SBB: 3, AND: 4, SUB: 5, XOR: 6, CMP: 7 } as const;
+/** A const enum (a closed set, and read on every ALU instruction): tsc inlines the members. */
+export const enum ALU { ADD = 0, OR = 1, ADC = 2, SBB = 3, AND = 4, SUB = 5, XOR = 6, CMP = 7 }
 export const SHIFT_NAMES = ['ROL', 'ROR', 'RCL', 'RCR', 'SHL', 'SHR', 'SAL', 'SAR'] as const;
 export const CC_NAMES = ['O', 'NO', 'B', 'AE', 'E', 'NE', 'BE', 'A', 'S', 'NS', 'P', 'NP', 'L', 'GE', 'LE', 'G'] as const;
 export const BT_NAMES = ['BT', 'BTS', 'BTR', 'BTC'] as const;

@@ -194,6 +194,7 @@ export const MAP0F: Record<number, PrefixedRow> = {
   0xc0: 'XADD Eb,Gb|lock', 0xc1: 'XADD Ev,Gv|lock', 0xc3: { '': 'MOVNTI My,Gy' },
   0xc2: { '': 'CMPPS Vx,Wx,Ib', '66': 'CMPPD Vx,Wx,Ib', F3: 'CMPSS Vx,Wd,Ib', F2: 'CMPSD Vx,Wq,Ib' },
   0xc6: { '': 'SHUFPS Vx,Wx,Ib', '66': 'SHUFPD Vx,Wx,Ib' },
+  0xc4: { '66': 'PINSRW Vx,Ew,Ib' }, 0xc5: { '66': 'PEXTRW Gy,Ux,Ib' },
   0xc7: 'GRP9',
   // BSWAP follows the operand size: with 66 (or in 16-bit code) it is the undefined 16-bit form.
   0xc8: 'BSWAP Zv', 0xc9: 'BSWAP Zv', 0xca: 'BSWAP Zv', 0xcb: 'BSWAP Zv',

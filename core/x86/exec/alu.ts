@@ -116,21 +116,19 @@ function shiftCount(c: Cpu, i: Insn, size: number): number {
   return raw & (size === 8 ? 63 : 31);
 }
 
-function setFlagBits(c: Cpu, cf: boolean, of: boolean | null, res: bigint | null, size: number, resLo: number, resHi: number): void {
-  c.materialize();
+/**
+ * Set every arithmetic flag eagerly (shifts and multiplies): CF and OF as given, ZF/SF/PF from the
+ * result, AF cleared (undefined there; real CPUs clear it). Nothing of the lazy record survives, so it
+ * is dropped without being evaluated.
+ */
+function setFlagBits(c: Cpu, cf: boolean, of: boolean, size: number, resLo: number, resHi: number): void {
   const st = c.st;
-  let f = st.flags & ~FLAG.CF;
-  if (cf) f |= FLAG.CF;
-  if (of !== null) f = of ? f | FLAG.OF : f & ~FLAG.OF;
-  if (res !== null || resLo !== undefined) {
-    void res;
-    const m = sizeMask(size);
-    const zero = size === 8 ? (resLo | resHi) === 0 : (resLo & m) === 0;
-    const sign = size === 8 ? resHi < 0 : size === 4 ? resLo < 0 : ((resLo >> (size * 8 - 1)) & 1) === 1;
-    f = (f & ~(FLAG.ZF | FLAG.SF | FLAG.PF)) | (zero ? FLAG.ZF : 0) | (sign ? FLAG.SF : 0) |
-      (PARITY[resLo & 0xff] ? FLAG.PF : 0);
-  }
-  st.flags = f;
+  const m = sizeMask(size);
+  const zero = size === 8 ? (resLo | resHi) === 0 : (resLo & m) === 0;
+  const sign = size === 8 ? resHi < 0 : size === 4 ? resLo < 0 : ((resLo >> (size * 8 - 1)) & 1) === 1;
+  st.flags = (st.flags & ~(FLAG.CF | FLAG.PF | FLAG.AF | FLAG.ZF | FLAG.SF | FLAG.OF)) | (cf ? FLAG.CF : 0) |
+    (of ? FLAG.OF : 0) | (zero ? FLAG.ZF : 0) | (sign ? FLAG.SF : 0) | (PARITY[resLo & 0xff] ? FLAG.PF : 0);
+  st.lf = LF.EAGER;
 }
 
 export function execShift(c: Cpu, i: Insn): void {
@@ -236,9 +234,8 @@ export function execShift(c: Cpu, i: Insn): void {
     }
   }
   c.writeE(i, size, lo, hi);
-  setFlagBits(c, cf, count === 1 ? of : of, null, size, lo, hi);
-  // AF is undefined after shifts; real CPUs clear it for non-zero counts.
-  c.st.flags &= ~FLAG.AF;
+  // AF is undefined after shifts; real CPUs clear it for non-zero counts (setFlagBits does).
+  setFlagBits(c, cf, of, size, lo, hi);
 }
 
 export function execShiftDouble(c: Cpu, i: Insn, right: boolean): void {
@@ -270,8 +267,7 @@ export function execShiftDouble(c: Cpu, i: Insn, right: boolean): void {
   const lo = Number(r & 0xffffffffn) | 0, hi = Number(r >> 32n) | 0;
   c.writeE(i, size, lo, hi);
   const of = ((r >> (n - 1n)) & 1n) !== ((dst >> (n - 1n)) & 1n);
-  setFlagBits(c, cf, of, null, size, lo, hi);
-  c.st.flags &= ~FLAG.AF;
+  setFlagBits(c, cf, of, size, lo, hi);
 }
 
 /** MUL / IMUL (one operand): RDX:RAX = RAX * r/m. */
@@ -302,8 +298,7 @@ export function execMulWide(c: Cpu, i: Insn, signed: boolean): void {
 
 function mulFlags(c: Cpu, overflow: boolean, size: number, lo: number, hi: number): void {
   // CF = OF = overflow; SF, ZF, PF as Intel computes them from the low result; AF cleared.
-  setFlagBits(c, overflow, overflow, null, size, lo, hi);
-  c.st.flags &= ~FLAG.AF;
+  setFlagBits(c, overflow, overflow, size, lo, hi);
 }
 
 /** IMUL Gv, Ev (two operand) and IMUL Gv, Ev, imm (three operand). */
@@ -328,10 +323,29 @@ export function execImul(c: Cpu, i: Insn, three: boolean): void {
     lo = p & 0xffff;
     overflow = ((lo << 16) >> 16) !== p;
   } else {
-    const p = BigInt.asIntN(64, B64(a, ahi)) * BigInt.asIntN(64, B64(b, bhi));
-    const r = BigInt.asIntN(64, p);
-    overflow = r !== p;
-    lo = Number(BigInt.asUintN(32, r)) | 0; hi = Number(BigInt.asIntN(32, r >> 32n));
+    // 64 × 64: multiply the magnitudes in 16-bit limbs (every partial sum stays exact in a double),
+    // then restore the sign. The signed product overflows when it does not fit in 64 bits.
+    const neg = (ahi ^ bhi) < 0;
+    let xl = a | 0, xh = ahi | 0, yl = b | 0, yh = bhi | 0;
+    if (xh < 0) { xh = (~xh + (xl === 0 ? 1 : 0)) | 0; xl = -xl | 0; }
+    if (yh < 0) { yh = (~yh + (yl === 0 ? 1 : 0)) | 0; yl = -yl | 0; }
+    const x0 = xl & 0xffff, x1 = xl >>> 16, x2 = xh & 0xffff, x3 = xh >>> 16;
+    const y0 = yl & 0xffff, y1 = yl >>> 16, y2 = yh & 0xffff, y3 = yh >>> 16;
+    let t = x0 * y0;
+    const r0 = t % 65536;
+    t = (t - r0) / 65536 + x0 * y1 + x1 * y0;
+    const r1 = t % 65536;
+    t = (t - r1) / 65536 + x0 * y2 + x1 * y1 + x2 * y0;
+    const r2 = t % 65536;
+    t = (t - r2) / 65536 + x0 * y3 + x1 * y2 + x2 * y1 + x3 * y0;
+    const r3 = t % 65536;
+    // The high 64 bits of the magnitude only matter as zero / non-zero.
+    t = (t - r3) / 65536 + x1 * y3 + x2 * y2 + x3 * y1 + x2 * y3 + x3 * y2 + x3 * y3;
+    const highZero = t === 0;
+    lo = r0 | (r1 << 16); hi = r2 | (r3 << 16);
+    // Magnitude limits: 2^63 - 1 for a positive product, 2^63 for a negative one.
+    overflow = !highZero || (neg ? (hi >>> 0) > 0x80000000 || (hi === (0x80000000 | 0) && lo !== 0) : hi < 0);
+    if (neg) { hi = (~hi + (lo === 0 ? 1 : 0)) | 0; lo = -lo | 0; }
   }
   c.setReg(size, i.reg, lo, hi);
   mulFlags(c, overflow, size, lo, hi);
@@ -494,7 +508,7 @@ export function execCmpxchg8b(c: Cpu, i: Insn): void {
 }
 
 /** Fast path: 32-bit ALU op with a register destination (the most common form in compiled code). */
-function alu32Reg(c: Cpu, i: Insn, op: number): void {
+export function alu32Reg(c: Cpu, i: Insn, op: number): void {
   const st = c.st;
   const form = i.form;
   const d = form === FORM.GE ? i.reg : i.rm;
@@ -516,7 +530,7 @@ function alu32Reg(c: Cpu, i: Insn, op: number): void {
 }
 
 /** Fast path: 64-bit ALU op with a register destination. */
-function alu64Reg(c: Cpu, i: Insn, op: number): void {
+export function alu64Reg(c: Cpu, i: Insn, op: number): void {
   const st = c.st;
   const form = i.form;
   const d = form === FORM.GE ? i.reg : i.rm;

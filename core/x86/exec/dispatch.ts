@@ -2,7 +2,7 @@
 
 import type { Cpu } from '../cpu.js';
 import { Fault } from '../cpu.js';
-import type { Insn } from '../decode/insn.js';
+import { FAST, type Insn } from '../decode/insn.js';
 import { OP } from '../decode/ops.js';
 import { EXC, FLAG } from '../defs/arch.js';
 import * as A from './alu.js';
@@ -18,6 +18,73 @@ import { loadDataSeg } from './segments.js';
 import { SEG } from '../defs/arch.js';
 
 export function execute(c: Cpu, i: Insn): void {
+  // The decoder's handler id first: a jump table (see FAST); ops without one go by op below.
+  switch (i.fast) {
+    case FAST.ALU32_R: A.alu32Reg(c, i, i.sub); return;
+    case FAST.ALU64_R: A.alu64Reg(c, i, i.sub); return;
+    case FAST.MOV_RR: D.movRR(c, i); return;
+    case FAST.MOV_RI: D.movRI(c, i); return;
+    case FAST.MOV32_LOAD: D.mov32Load(c, i); return;
+    case FAST.MOV64_LOAD: D.mov64Load(c, i); return;
+    case FAST.MOV32_STORE: D.mov32Store(c, i); return;
+    case FAST.MOV64_STORE: D.mov64Store(c, i); return;
+    case FAST.ALU: A.execAlu(c, i); return;
+    case FAST.MOV: D.execMov(c, i); return;
+    case FAST.JCC: C.execJcc(c, i); return;
+    case FAST.TEST: A.execTest(c, i); return;
+    case FAST.LEA: D.execLea(c, i); return;
+    case FAST.PUSH: D.execPush(c, i); return;
+    case FAST.POP: D.execPop(c, i); return;
+    case FAST.CALL: C.execCall(c, i); return;
+    case FAST.RET: C.execRet(c, i); return;
+    case FAST.JMP: C.execJmp(c, i); return;
+    case FAST.MOVZX: D.execMovExtend(c, i, false); return;
+    case FAST.MOVSX: D.execMovExtend(c, i, true); return;
+    case FAST.SHIFT: A.execShift(c, i); return;
+    case FAST.INC: A.execIncDec(c, i, false); return;
+    case FAST.DEC: A.execIncDec(c, i, true); return;
+    case FAST.SETCC: D.execSetcc(c, i); return;
+    case FAST.CMOVCC: D.execCmovcc(c, i); return;
+    case FAST.NOT: A.execNotNeg(c, i, false); return;
+    case FAST.NEG: A.execNotNeg(c, i, true); return;
+    case FAST.MUL: A.execMulWide(c, i, false); return;
+    case FAST.IMUL1: A.execMulWide(c, i, true); return;
+    case FAST.IMUL2: A.execImul(c, i, false); return;
+    case FAST.IMUL3: A.execImul(c, i, true); return;
+    case FAST.DIV: A.execDiv(c, i, false); return;
+    case FAST.IDIV: A.execDiv(c, i, true); return;
+    case FAST.XCHG: D.execXchg(c, i); return;
+    case FAST.XADD: A.execXadd(c, i); return;
+    case FAST.CMPXCHG: A.execCmpxchg(c, i); return;
+    case FAST.BT: A.execBt(c, i); return;
+    case FAST.BSF: A.execBitScan(c, i, false); return;
+    case FAST.BSR: A.execBitScan(c, i, true); return;
+    case FAST.SHLD: A.execShiftDouble(c, i, false); return;
+    case FAST.SHRD: A.execShiftDouble(c, i, true); return;
+    case FAST.BSWAP: D.execBswap(c, i); return;
+    case FAST.CBW: D.execCbw(c, i); return;
+    case FAST.CWD: D.execCwd(c, i); return;
+    case FAST.NOP: return;
+    case FAST.LEAVE: C.execLeave(c, i); return;
+    case FAST.MOVS: execString(c, i, 'movs'); return;
+    case FAST.STOS: execString(c, i, 'stos'); return;
+    case FAST.LODS: execString(c, i, 'lods'); return;
+    case FAST.CMPS: execString(c, i, 'cmps'); return;
+    case FAST.SCAS: execString(c, i, 'scas'); return;
+    case FAST.SSEMOVE: X.execSseMove(c, i); return;
+    case FAST.SSEINT: X.execSseInt(c, i); return;
+    case FAST.SSESHIFTI: X.execSseShiftImm(c, i); return;
+    case FAST.PSHUF: X.execPshuf(c, i); return;
+    case FAST.PMOVMSKB: X.execPmovmskb(c, i); return;
+    case FAST.UNPCKLPS: X.execUnpckps(c, i, false); return;
+    case FAST.UNPCKHPS: X.execUnpckps(c, i, true); return;
+    case FAST.SSEFP: execSseFp(c, i); return;
+    default: executeOp(c, i); return;
+  }
+}
+
+/** Dispatch by operation id: the instructions without a FAST id (system, rare and invalid ones). */
+function executeOp(c: Cpu, i: Insn): void {
   switch (i.op) {
     case OP.ALU: A.execAlu(c, i); return;
     case OP.MOV: D.execMov(c, i); return;
@@ -150,6 +217,8 @@ export function execute(c: Cpu, i: Insn): void {
     case OP.SSESHIFTI: X.execSseShiftImm(c, i); return;
     case OP.PSHUF: X.execPshuf(c, i); return;
     case OP.PMOVMSKB: X.execPmovmskb(c, i); return;
+    case OP.PINSRW: X.execPinsrw(c, i); return;
+    case OP.PEXTRW: X.execPextrw(c, i); return;
     case OP.UNPCKLPS: X.execUnpckps(c, i, false); return;
     case OP.UNPCKHPS: X.execUnpckps(c, i, true); return;
     case OP.SSEFP: execSseFp(c, i); return;

@@ -360,3 +360,21 @@ export function execXsave(c: Cpu, i: Insn, restore: boolean): void {
     else st.xmm.fill(0, 0, n);
   }
 }
+
+/** PINSRW xmm, r32/m16, imm8: insert a word at lane imm & 7. */
+export function execPinsrw(c: Cpu, i: Insn): void {
+  sseAvailable(c);
+  const v = i.mod === 3 ? c.st.lo[i.rm] & 0xffff : c.readE(i, 2);
+  const lane = i.imm & 7;
+  const w = i.reg * 4 + (lane >> 1);
+  const x = c.st.xmm;
+  x[w] = lane & 1 ? (x[w] & 0xffff) | (v << 16) : (x[w] & ~0xffff) | v;
+}
+
+/** PEXTRW r32, xmm, imm8: extract the word at lane imm & 7, zero-extended. */
+export function execPextrw(c: Cpu, i: Insn): void {
+  sseAvailable(c);
+  const lane = i.imm & 7;
+  const w = c.st.xmm[i.rm * 4 + (lane >> 1)];
+  c.setReg(i.osz === 8 ? 8 : 4, i.reg, lane & 1 ? w >>> 16 : w & 0xffff, 0);
+}

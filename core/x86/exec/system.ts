@@ -18,6 +18,13 @@ function canonical(hi: number): boolean {
   return top === 0 || top === -1;
 }
 
+/** This context's TSC: the VP's virtual time plus its offset, modulo 2^64 (kept below 2^53 in practice). */
+function tscNow(c: Cpu): number {
+  c.host.tsc(c.msrOut);
+  const t = (c.msrOut.hi >>> 0) * 4294967296 + (c.msrOut.lo >>> 0) + c.st.tscOffset;
+  return t < 0 ? t + 18446744073709551616 : t;
+}
+
 export function execMovFromCr(c: Cpu, i: Insn): void {
   needCpl0(c);
   const st = c.st;
@@ -117,6 +124,7 @@ export function execRdmsr(c: Cpu): void {
   needCpl0(c);
   const st = c.st;
   const idx = st.lo[1] >>> 0;
+  if (c.host.interceptRead?.(idx)) throw { kind: 'msr', index: idx, lo: 0, hi: 0, gpa: 0, access: 0 };
   let lo = 0, hi = 0;
   switch (idx) {
     case MSR.IA32_EFER: lo = st.eferLo; break;
@@ -132,7 +140,7 @@ export function execRdmsr(c: Cpu): void {
     case MSR.IA32_SYSENTER_ESP: lo = st.sysenterEspLo; hi = st.sysenterEspHi; break;
     case MSR.IA32_SYSENTER_EIP: lo = st.sysenterEipLo; hi = st.sysenterEipHi; break;
     case MSR.IA32_PAT: lo = st.patLo; hi = st.patHi; break;
-    case MSR.IA32_TSC: c.host.tsc(c.msrOut); lo = c.msrOut.lo; hi = c.msrOut.hi; break;
+    case MSR.IA32_TSC: { const t = tscNow(c); lo = t % 4294967296; hi = Math.floor(t / 4294967296); break; }
     default:
       if (!c.host.rdmsr(idx, c.msrOut)) throw new Fault(EXC.GP, 0);
       lo = c.msrOut.lo; hi = c.msrOut.hi;
@@ -165,6 +173,12 @@ export function execWrmsr(c: Cpu): void {
     case MSR.IA32_GS_BASE: needCanon(); st.seg[SEG.GS].baseLo = lo; st.seg[SEG.GS].baseHi = hi; break;
     case MSR.IA32_KERNEL_GS_BASE: needCanon(); st.kernelGsBaseLo = lo; st.kernelGsBaseHi = hi; break;
     case MSR.IA32_TSC_AUX: if (hi) throw new Fault(EXC.GP, 0); st.tscAux = lo; break;
+    case MSR.IA32_TSC: {
+      // The TSC is virtual time plus a per-context offset (TSC-deadline timers assume offset 0).
+      c.host.tsc(c.msrOut);
+      st.tscOffset = ((hi >>> 0) * 4294967296 + (lo >>> 0)) - ((c.msrOut.hi >>> 0) * 4294967296 + (c.msrOut.lo >>> 0));
+      break;
+    }
     case MSR.IA32_SYSENTER_CS: st.sysenterCs = lo & 0xffff; break;
     case MSR.IA32_SYSENTER_ESP: needCanon(); st.sysenterEspLo = lo; st.sysenterEspHi = hi; break;
     case MSR.IA32_SYSENTER_EIP: needCanon(); st.sysenterEipLo = lo; st.sysenterEipHi = hi; break;
@@ -192,8 +206,8 @@ export function execCpuid(c: Cpu): void {
 export function execRdtsc(c: Cpu, withAux: boolean): void {
   const st = c.st;
   if (st.cr4 & CR4.TSD && st.cpl !== 0) throw new Fault(EXC.GP, 0);
-  c.host.tsc(c.msrOut);
-  st.lo[0] = c.msrOut.lo; st.hi[0] = 0; st.lo[2] = c.msrOut.hi; st.hi[2] = 0;
+  const t = tscNow(c);
+  st.lo[0] = t % 4294967296 | 0; st.hi[0] = 0; st.lo[2] = Math.floor(t / 4294967296) | 0; st.hi[2] = 0;
   if (withAux) { st.lo[1] = st.tscAux; st.hi[1] = 0; }
 }
 
