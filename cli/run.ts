@@ -38,6 +38,9 @@ options:
   --quantum N      instructions each VP runs per scheduling round (default 1000)
   --hv on|off      expose the Hyper-V interface: CPUID leaves 0x40000000+, synthetic MSRs,
                    hypercalls and VSM (default on); off makes a plain PC
+  --mbec           offer mode-based execute control to VTL1 (VsmCapabilities bit 2): with it, VTL
+                   protections split kernel and user execute (off by default, as the kvm-unit-tests
+                   expect)
   --hash           print a hash of the final machine state on stderr (identical across runs)
   -h, --help       this help
 
@@ -58,6 +61,7 @@ export interface RunOptions {
   maxInsns?: number;
   quantum?: number;
   hv: boolean;
+  mbec: boolean;
   hash: boolean;
 }
 
@@ -72,7 +76,7 @@ export function parseInteger(name: string, v: string | undefined, min: number, m
 }
 
 export function parseRunArgs(args: string[]): RunOptions | 'help' {
-  const o: Partial<RunOptions> = { smp: 1, mem: 128, cmdline: '', hash: false, hv: true };
+  const o: Partial<RunOptions> = { smp: 1, mem: 128, cmdline: '', hash: false, hv: true, mbec: false };
   for (let k = 0; k < args.length; k++) {
     const a = args[k];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -86,6 +90,7 @@ export function parseRunArgs(args: string[]): RunOptions | 'help' {
       case '--max-insns': o.maxInsns = parseInteger('--max-insns', value(), 1, Number.MAX_SAFE_INTEGER); break;
       case '--quantum': o.quantum = parseInteger('--quantum', value(), 1, 1_000_000_000); break;
       case '--hash': o.hash = true; break;
+      case '--mbec': o.mbec = true; break;
       case '--hv': {
         const v = value();
         if (v !== 'on' && v !== 'off') throw new UsageError(`--hv takes 'on' or 'off', not '${v ?? ''}'`);
@@ -117,7 +122,7 @@ export function buildMachine(o: RunOptions): { machine: Machine; image: Uint8Arr
   let image: Uint8Array;
   try {
     image = readImage(o.image);
-    machine = new Machine({ ramMiB: o.mem, smp: o.smp, cmdline: o.cmdline, quantum: o.quantum, hv: o.hv }, image);
+    machine = new Machine({ ramMiB: o.mem, smp: o.smp, cmdline: o.cmdline, quantum: o.quantum, hv: o.hv, mbec: o.mbec }, image);
   } catch (e) {
     if (e instanceof ImageError) throw new ImageError(`${o.image}: ${e.message}`);
     throw e;

@@ -154,6 +154,16 @@ describe.concurrent('example guests in vsmrr', { timeout: SLOW }, () => {
     });
   }
 
+  it('vsm-protect with --mbec: kernel and user execute are split (and none of its checks is skipped)', async () => {
+    const r = await runVsmrr('vsm-protect', ['--smp', '2', '--mbec']);
+    expectPassed(r, 'vsm-protect.elf --mbec');
+    const out = r.stdout.toString();
+    expect(out, describeRun(r)).toContain('PASS: VSM initialised (MBEC on)');
+    expect(out).toMatch(/^PASS: MBEC, kernel-execute only: mask 7, CPL3 fetch intercepted/m);
+    expect(out).toMatch(/^PASS: MBEC, user-execute only: mask b, CPL0 fetch intercepted/m);
+    expect(out).not.toMatch(/^SKIP:/m);
+  });
+
   it('hello echoes --cmdline and splits it into argv', async () => {
     const cmdline = 'alpha beta=2 x/y.z';
     const r = await runVsmrr('hello', ['--cmdline', cmdline]);

@@ -9,7 +9,7 @@ import type { Msr64 } from '../devices/types.js';
 import { HvMsr } from './defs/msr.js';
 import { HV_CPUID_INTERFACE_SIGNATURE, HV_CPUID_VENDOR_EBX, HV_CPUID_VENDOR_ECX, HV_CPUID_VENDOR_EDX } from './defs/cpuid.js';
 import { dispatchHypercall } from './hypercall.js';
-import { VtlProtection } from './protection.js';
+import { VpStageTwo, VtlProtection } from './protection.js';
 import { SynicMessages, checkHigherVtlInterrupts, deliverIntercept } from './intercept.js';
 import type { InterceptInfo } from '../x86/cpu.js';
 
@@ -79,6 +79,11 @@ export class VpHvState {
 export interface HypervisorOptions {
   /** Number of VTLs the partition supports (VTL0..count-1). */
   vtlCount: number;
+  /**
+   * Offer mode-based execute control (MBEC) to VTL1 (VsmCapabilities, OpenVMM's bit layout). Off by
+   * default: the kvm-unit-tests read the MBEC mask from other bits and expect none (spec/vsm.md 3.1).
+   */
+  mbec?: boolean;
 }
 
 export class Hypervisor {
@@ -89,6 +94,8 @@ export class Hypervisor {
   readonly partitionConfig: number[];
   /** Stage-2 protections imposed on each VTL below the highest (index = the protected VTL). */
   readonly protection: VtlProtection[] = [];
+  /** VTLs enabled with EnableMbec (bit n = VTL n). */
+  mbecVtls = 0;
   readonly maxVtl: number;
   private readonly pageBytes = hypercallPageBytes();
   /** Original RAM contents under enabled hypercall-page overlays, by page number. */
@@ -100,7 +107,7 @@ export class Hypervisor {
     this.partitionConfig = new Array<number>(opts.vtlCount).fill(0);
     for (let v = 0; v < this.maxVtl; v++) this.protection.push(new VtlProtection(this, v, machine.mem.pages));
     // Every lower-VTL access port checks its protections (VTL0's exists from the start).
-    for (const vp of machine.vps) vp.vtls[0]!.cpu.mmu.stage2 = this.protection[0];
+    for (const vp of machine.vps) vp.vtls[0]!.cpu.mmu.stage2 = new VpStageTwo(this, this.protection[0], vp.index);
   }
 
   // ---- Snapshots --------------------------------------------------------------------------------
@@ -109,6 +116,7 @@ export class Hypervisor {
     return {
       version: 1,
       enabledVtls: this.enabledVtls,
+      mbecVtls: this.mbecVtls,
       partitionConfig: [...this.partitionConfig],
       protection: this.protection.map((p) => p.masks.slice()),
       overlays: [...this.overlays.entries()].map(([page, o]) => [page, o.saved.slice(), o.users]),
@@ -129,6 +137,7 @@ export class Hypervisor {
   restore(s: Record<string, unknown>): void {
     if (s.version !== 1) throw new Error(`hypervisor snapshot section version ${String(s.version)} is not supported`);
     this.enabledVtls = s.enabledVtls as number;
+    this.mbecVtls = (s.mbecVtls as number | undefined) ?? 0;
     (s.partitionConfig as number[]).forEach((v, k) => { this.partitionConfig[k] = v; });
     (s.protection as Uint8Array[]).forEach((m, k) => this.protection[k].masks.set(m));
     this.overlays.clear();
@@ -396,6 +405,14 @@ export class Hypervisor {
   protectionConfigChanged(vtl: number): void {
     void vtl;
     this.machine.flushAllTranslations();
+  }
+
+  /**
+   * Whether MBEC splits execute permission for `vtl` on VP `vp`: the VTL above enabled it for the
+   * partition (EnablePartitionVtl with EnableMbec) and set VsmVpSecureConfigVtlN.mbec_enabled.
+   */
+  mbecActive(vp: number, vtl: number): boolean {
+    return ((this.mbecVtls >> (vtl + 1)) & 1) === 1 && ((this.vps[vp].secureConfig[vtl] ?? 0) & 1) === 1;
   }
 
   /** Whether a guest page is one of the VP's VTL overlay pages (hypercall page, VP assist page). */

@@ -36,16 +36,31 @@ export class VtlProtection implements StageTwo {
     return m === DEFAULT ? this.defaultMask() : m;
   }
 
-  allows(pagePa: number, access: number, user: boolean): boolean {
+  allows(pagePa: number, access: number, user: boolean, mbec = false): boolean {
     const m = this.maskOf(Math.floor(pagePa / 4096));
-    void user; // without MBEC, kernel and user execute are one permission
     if (access === ACCESS.READ) return (m & MAP_GPA.READ) !== 0;
     if (access === ACCESS.WRITE) return (m & MAP_GPA.WRITE) !== 0;
+    // With MBEC a CPL3 fetch needs user execute and a CPL0 fetch kernel execute; without it either
+    // execute bit allows both (spec/vsm.md 6).
+    if (mbec) return (m & (user ? MAP_GPA.USER_EXEC : MAP_GPA.KERNEL_EXEC)) !== 0;
     return (m & (MAP_GPA.KERNEL_EXEC | MAP_GPA.USER_EXEC)) !== 0;
   }
 
   violation(gpa: number, access: number, linLo: number, linHi: number): InterceptInfo {
     return { vtlViolation: true, kind: 'memory', gpa, access, index: 0, lo: linLo, hi: linHi };
+  }
+}
+
+/** The stage-2 view of one VP's lower VTL: the partition's masks, and MBEC as that VP has it. */
+export class VpStageTwo implements StageTwo {
+  constructor(private readonly hv: Hypervisor, private readonly prot: VtlProtection, private readonly vp: number) {}
+
+  allows(pagePa: number, access: number, user: boolean): boolean {
+    return this.prot.allows(pagePa, access, user, this.hv.mbecActive(this.vp, this.prot.vtl));
+  }
+
+  violation(gpa: number, access: number, linLo: number, linHi: number): InterceptInfo {
+    return this.prot.violation(gpa, access, linLo, linHi);
   }
 }
 

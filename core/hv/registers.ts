@@ -27,9 +27,11 @@ function vsmRegister(hv: Hypervisor, vp: Vp, vtl: number, caller: number, name: 
   const vs = hv.vps[vp.index];
   switch (name) {
     case R.VsmCodePageOffsets: return { lo: HYPERCALL_PAGE.CALL64 | (HYPERCALL_PAGE.RETURN64 << 12), hi: 0 };
-    case R.VsmVpStatus: return { lo: (vp.activeVtl & 0xf) | (vs.enabledVtls << 16), hi: 0 };
-    case R.VsmPartitionStatus: return { lo: hv.enabledVtls | (hv.maxVtl << 16), hi: 0 };
-    case R.VsmCapabilities: return { lo: 0, hi: 0 }; // DR6 private, no MBEC, no extras (spec/vsm.md 3.1)
+    case R.VsmVpStatus:
+      return { lo: (vp.activeVtl & 0xf) | (hv.mbecActive(vp.index, vp.activeVtl) ? 0x10 : 0) | (vs.enabledVtls << 16), hi: 0 };
+    case R.VsmPartitionStatus: return { lo: hv.enabledVtls | (hv.maxVtl << 16) | ((hv.mbecVtls & 0xfff) << 20), hi: (hv.mbecVtls >>> 12) & 0xf };
+    // DR6 private, no extras; MBEC for VTL1 (mask bits 1..16, OpenVMM) only when offered.
+    case R.VsmCapabilities: return { lo: hv.opts.mbec ? 1 << (1 + 1) : 0, hi: 0 };
     case R.VsmPartitionConfig: return { lo: hv.partitionConfig[vtl], hi: 0 };
     case R.VsmVina: return { lo: vs.vtl[vtl].vina, hi: 0 };
     case R.CrInterceptControl: return { lo: vs.crInterceptControlLo, hi: vs.crInterceptControlHi };
@@ -204,6 +206,7 @@ export function writeRegister(hv: Hypervisor, vp: Vp, vtl: number, caller: numbe
     const n = name - R.VsmVpSecureConfigVtl0;
     if (n >= caller) return S.HV_STATUS_INVALID_PARAMETER;
     vs.secureConfig[n] = lo & 0xf;
+    hv.machine.flushAllTranslations(); // MBEC may have changed what a fetch needs
     return S.HV_STATUS_SUCCESS;
   }
   return S.HV_STATUS_INVALID_PARAMETER;

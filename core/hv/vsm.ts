@@ -182,11 +182,12 @@ const enablePartitionVtl: HypercallHandler = {
     const flags = d.getUint8(9);
     if ((flags & ~7) || d.getUint16(10, true) || d.getUint32(12, true)) return { status: S.HV_STATUS_INVALID_PARAMETER };
     if (target > hv.maxVtl || (hv.enabledVtls >> target) & 1) return { status: S.HV_STATUS_INVALID_PARAMETER };
-    if (flags & 1) return { status: S.HV_STATUS_INVALID_PARAMETER }; // MBEC: capabilities advertise no VTL
+    if (flags & 1 && !(hv.opts.mbec && target === 1)) return { status: S.HV_STATUS_INVALID_PARAMETER }; // MBEC not offered
     if (flags & 6) return { status: S.HV_STATUS_INVALID_PARAMETER }; // shadow stacks, HVPT: not supported
     const highest = 31 - Math.clz32(hv.enabledVtls);
     if (caller < target && caller !== highest) return { status: S.HV_STATUS_INVALID_PARAMETER };
     hv.enabledVtls |= 1 << target;
+    if (flags & 1) hv.mbecVtls |= 1 << target;
     return { status: S.HV_STATUS_SUCCESS };
   },
 };

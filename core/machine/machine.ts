@@ -53,6 +53,8 @@ export interface MachineConfig {
   quantum?: number;
   /** Expose the Hyper-V interface (CPUID leaves, synthetic MSRs, hypercalls, VSM). Default true. */
   hv?: boolean;
+  /** Offer MBEC to VTL1 (default false; see core/hv/README.md). */
+  mbec?: boolean;
 }
 
 /** Why Machine.run returned. */
@@ -122,7 +124,7 @@ export class Machine {
       this.attachApicWindow(vp, 0);
       this.vps.push(vp);
     }
-    this.hv = config.hv === false ? null : new Hypervisor(this, { vtlCount: 2 });
+    this.hv = config.hv === false ? null : new Hypervisor(this, { vtlCount: 2, mbec: config.mbec === true });
     if (this.hv) {
       const hv = this.hv;
       this.hypercall = (vp) => hv.hypercall(vp);
