@@ -29,7 +29,8 @@ the same exit status as the recording. A trace whose recording was killed replay
 committed batch.
 
 options:
-  --verify   compare the state hash at every recorded hash point; report the first divergence
+  --verify   compare every event and the state hash at every recorded hash point with the
+             recording; report the first divergence
   --quiet    do not print the guest's serial output
 `;
 
@@ -104,6 +105,11 @@ export function replayCommand(argv: string[]): number {
       try { return replay(t, { verify, onEvent: quiet ? undefined : (e) => console.event(e) }); } finally { console.flush(); }
     })();
     if (verify) {
+      if (r.eventDivergence) {
+        const d = r.eventDivergence;
+        process.stderr.write(`vsmrr: replay diverged at event ${d.index}: recorded ${JSON.stringify(d.recorded)}, replayed ${JSON.stringify(d.replayed)}\n`);
+        return 1;
+      }
       if (r.divergence) {
         process.stderr.write(`vsmrr: replay diverged at icount ${r.divergence.icount}: recorded state hash ${r.divergence.recorded}, replayed ${r.divergence.replayed}\n`);
         return 1;

@@ -10,6 +10,8 @@ export interface ReplayResult {
   icount: number;
   /** The first hash point where the replay differs from the recording, if any. */
   divergence: { icount: number; recorded: string; replayed: string } | null;
+  /** The first event that differs from the recorded one (or is missing or extra), if any. */
+  eventDivergence: { index: number; recorded: unknown; replayed: unknown } | null;
   hashesChecked: number;
 }
 
@@ -30,7 +32,19 @@ export function machineFromTrace(t: TraceReader): Machine {
 
 export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: MachineEvent) => void; maxInsns?: number }): ReplayResult {
   const m = machineFromTrace(t);
-  m.observer = { event: (e) => opts.onEvent?.(e) };
+  // With --verify every replayed event is compared with the recorded one at the same index.
+  const recordedEvents = opts.verify ? t.events().map((r) => r.event) : [];
+  let next = recordedEvents.length && (recordedEvents[0] as { kind?: string; reason?: string }).reason === 'boot' ? 1 : 0;
+  let eventDivergence: ReplayResult['eventDivergence'] = null;
+  m.observer = {
+    event: (e) => {
+      opts.onEvent?.(e);
+      if (!opts.verify || eventDivergence) return;
+      const want = recordedEvents[next];
+      if (want === undefined || JSON.stringify(want) !== JSON.stringify(e)) eventDivergence = { index: next, recorded: want ?? null, replayed: e };
+      next++;
+    },
+  };
   const hashes = t.hashes();
   const hashAt = new Map(hashes.map((h) => [h.icount, h.hash]));
   // Checkpoints reset dirty-page tracking, which drops write translations; do the same at the same
@@ -60,5 +74,8 @@ export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: Ma
     check();
     if (stop.kind !== 'max-insns' || m.icount() >= limit || divergence) break;
   }
-  return { stop, icount: m.icount(), divergence, hashesChecked: checked };
+  if (opts.verify && !eventDivergence && t.complete && next < recordedEvents.length) {
+    eventDivergence = { index: next, recorded: recordedEvents[next], replayed: null };
+  }
+  return { stop, icount: m.icount(), divergence, eventDivergence, hashesChecked: checked };
 }
