@@ -122,7 +122,9 @@ export class TraceWriter {
       for (const [k, v] of Object.entries(summary)) this.setMeta(k, v);
       this.setMeta('complete', '1');
     })();
+    // A finished trace is one self-contained file: fold the WAL in and leave WAL mode.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.pragma('journal_mode = DELETE');
     this.db.close();
   }
 }
