@@ -41,6 +41,7 @@ describe('record and replay', () => {
         const res = replay(t, { verify: true, onEvent: (e) => { if (e.kind === 'serial') serial += String.fromCharCode(e.byte); } });
         t.close();
         expect(res.divergence).toBeNull();
+        expect(res.eventDivergence).toBeNull();
         expect(res.hashesChecked).toBeGreaterThan(2);
         expect(res.stop).toEqual(r.stop);
         expect(serial).toBe(r.serial);
