@@ -13,7 +13,8 @@ function serialOf(m: Machine): string[] {
 }
 
 /** Run `a` to `at`, snapshot, finish both the original and a fresh machine restored from the snapshot. */
-function roundTrip(image: string, cfg: { smp: number; cmdline?: string }, at: number) {
+async function roundTrip(image: string, cfg: { smp: number; cmdline?: string }, at: number) {
+  const yieldToRunner = () => new Promise((res) => setImmediate(res));
   requireBuilt([guestImage(image)]);
   const bytes = readFileSync(guestImage(image));
   const config = { ramMiB: 64, smp: cfg.smp, cmdline: cfg.cmdline ?? '' };
@@ -23,6 +24,7 @@ function roundTrip(image: string, cfg: { smp: number; cmdline?: string }, at: nu
   const snap = structuredClone(a.save()) as MachineSnapshot;
   const outA = serialOf(a);
   const stopA = a.run();
+  await yieldToRunner();
   const b = new Machine(config, bytes);
   b.restore(snap);
   const outB = serialOf(b);
@@ -31,8 +33,8 @@ function roundTrip(image: string, cfg: { smp: number; cmdline?: string }, at: nu
 }
 
 describe('machine snapshots', () => {
-  it('smp --smp 4, snapshot in the middle: the restored machine finishes identically', () => {
-    const r = roundTrip('smp', { smp: 4 }, 700_000);
+  it('smp --smp 4, snapshot in the middle: the restored machine finishes identically', async () => {
+    const r = await roundTrip('smp', { smp: 4 }, 700_000);
     expect(r.stopA).toEqual({ kind: 'debug-exit', value: 0 });
     expect(r.stopB).toEqual(r.stopA);
     expect(r.b.icount()).toBe(r.a.icount());
@@ -41,8 +43,8 @@ describe('machine snapshots', () => {
     expect(r.outA).toContain('SUMMARY');
   });
 
-  it('apic-timer, snapshot while timers are armed: identical', () => {
-    const r = roundTrip('apic-timer', { smp: 1 }, 400_000);
+  it('apic-timer, snapshot while timers are armed: identical', async () => {
+    const r = await roundTrip('apic-timer', { smp: 1 }, 400_000);
     expect(r.stopB).toEqual(r.stopA);
     expect(r.b.stateHash()).toBe(r.a.stateHash());
     expect(r.outB).toBe(r.outA);
