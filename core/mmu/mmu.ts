@@ -10,6 +10,9 @@ import { PAGE_SIZE, type PhysMem, type WriteTranslationHolder } from '../memory/
 import type { MmioDevice } from '../devices/types.js';
 
 export const ACCESS = { READ: 0, WRITE: 1, EXEC: 2 } as const;
+// Module-level copies for the fast paths: V8 folds these, while every use of the exported binding is a
+// load through a cell with a check.
+const READ = ACCESS.READ, WRITE = ACCESS.WRITE, EXEC = ACCESS.EXEC, PAGE = PAGE_SIZE;
 
 /** A guest fault raised during translation; the CPU turns it into an exception at the boundary. */
 export class PageFault {
@@ -41,12 +44,18 @@ const TLB_BITS = 10;
 const TLB_SIZE = 1 << TLB_BITS;
 const TLB_MASK = TLB_SIZE - 1;
 const TWO32 = 4294967296;
+/** tagLo of an empty entry: not page-aligned, so it never matches. */
+const EMPTY = 1;
 
 export class Mmu implements WriteTranslationHolder {
-  /** Tags per kind (read/write/exec × supervisor/user), -1 = empty. Tag = linear page number. */
-  private readonly tag = new Float64Array(6 * TLB_SIZE).fill(-1);
-  /** Physical address of the page start. */
-  private readonly phys = new Float64Array(6 * TLB_SIZE);
+  /**
+   * Tags per kind (read/write/exec × supervisor/user): the linear page as int32 halves, so that the fast
+   * paths compare integers. tagLo is the page-aligned low half, or EMPTY.
+   */
+  private readonly tagLo = new Int32Array(6 * TLB_SIZE).fill(EMPTY);
+  private readonly tagHi = new Int32Array(6 * TLB_SIZE);
+  /** Physical page number (RAM is at most 3 GiB, so it fits). */
+  private readonly ppn = new Int32Array(6 * TLB_SIZE);
   private readonly global = new Uint8Array(6 * TLB_SIZE);
   private readonly dv: DataView;
   private readonly ram: Uint8Array;
@@ -72,11 +81,24 @@ export class Mmu implements WriteTranslationHolder {
    * so a snapshot keeps it: a restored machine must behave exactly like the original.
    */
   saveTlb(): { tag: Float64Array; phys: Float64Array; global: Uint8Array } {
-    return { tag: this.tag.slice(), phys: this.phys.slice(), global: this.global.slice() };
+    // The snapshot format: tag = linear page number (-1 empty), phys = physical page address.
+    const n = this.tagLo.length;
+    const tag = new Float64Array(n), phys = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      tag[k] = this.tagLo[k] === EMPTY ? -1 : (this.tagHi[k] >>> 0) * 1048576 + (this.tagLo[k] >>> 12);
+      phys[k] = this.ppn[k] * PAGE_SIZE;
+    }
+    return { tag, phys, global: this.global.slice() };
   }
 
   restoreTlb(t: { tag: ArrayLike<number>; phys: ArrayLike<number>; global: ArrayLike<number> }): void {
-    this.tag.set(t.tag); this.phys.set(t.phys); this.global.set(t.global);
+    for (let k = 0; k < this.tagLo.length; k++) {
+      const vpn = t.tag[k];
+      this.tagLo[k] = vpn < 0 ? EMPTY : ((vpn % 1048576) * PAGE_SIZE) | 0;
+      this.tagHi[k] = vpn < 0 ? 0 : Math.floor(vpn / 1048576) | 0;
+      this.ppn[k] = t.phys[k] / PAGE_SIZE;
+    }
+    this.global.set(t.global);
     this.onFlush();
   }
 
@@ -85,102 +107,103 @@ export class Mmu implements WriteTranslationHolder {
   /** Called after any flush (the CPU drops its cached fetch translation). */
   onFlush: () => void = () => {};
 
-  flushAll(): void { this.tag.fill(-1); this.onFlush(); }
+  flushAll(): void { this.tagLo.fill(EMPTY); this.onFlush(); }
 
   /** CR3 write: drop everything but global entries (when CR4.PGE). */
   flushNonGlobal(): void {
     this.onFlush();
-    if (!(this.st.cr4 & CR4.PGE)) { this.tag.fill(-1); return; }
-    const t = this.tag, g = this.global;
-    for (let k = 0; k < t.length; k++) if (!g[k]) t[k] = -1;
+    if (!(this.st.cr4 & CR4.PGE)) { this.tagLo.fill(EMPTY); return; }
+    const t = this.tagLo, g = this.global;
+    for (let k = 0; k < t.length; k++) if (!g[k]) t[k] = EMPTY;
   }
 
   flushPage(lo: number, hi: number): void {
-    const vpn = (hi >>> 0) * 1048576 + (lo >>> 12);
     const idx = (lo >>> 12) & TLB_MASK;
-    for (let k = 0; k < 6; k++) if (this.tag[k * TLB_SIZE + idx] === vpn) this.tag[k * TLB_SIZE + idx] = -1;
+    for (let k = idx; k < 6 * TLB_SIZE; k += TLB_SIZE) {
+      if (this.tagLo[k] === (lo & ~0xfff) && this.tagHi[k] === (hi | 0)) this.tagLo[k] = EMPTY;
+    }
     this.onFlush();
   }
 
   flushWrites(): void {
-    this.tag.fill(-1, ACCESS.WRITE * TLB_SIZE, (ACCESS.WRITE + 1) * TLB_SIZE);
-    this.tag.fill(-1, (3 + ACCESS.WRITE) * TLB_SIZE, (4 + ACCESS.WRITE) * TLB_SIZE);
+    this.tagLo.fill(EMPTY, ACCESS.WRITE * TLB_SIZE, (ACCESS.WRITE + 1) * TLB_SIZE);
+    this.tagLo.fill(EMPTY, (3 + ACCESS.WRITE) * TLB_SIZE, (4 + ACCESS.WRITE) * TLB_SIZE);
   }
 
   // ---- Fast paths -------------------------------------------------------------------------------
 
+  /** The TLB entry translating lo/hi for `kind` at the current privilege, or -1. */
   private slot(lo: number, hi: number, kind: number): number {
-    const idx = (lo >>> 12) & TLB_MASK;
-    const k = (this.st.cpl === 3 ? 3 + kind : kind) * TLB_SIZE + idx;
-    return this.tag[k] === (hi >>> 0) * 1048576 + (lo >>> 12) ? k : -1;
+    const k = (this.st.cpl === 3 ? 3 + kind : kind) * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
+    return this.tagLo[k] === (lo & ~0xfff) && this.tagHi[k] === (hi | 0) ? k : -1;
   }
 
   read8(lo: number, hi: number): number {
-    const k = this.slot(lo, hi, ACCESS.READ);
-    if (k >= 0) return this.ram[this.phys[k] + (lo & 0xfff)];
-    return this.slowRead(lo, hi, 1, ACCESS.READ);
+    const k = this.slot(lo, hi, READ);
+    if (k >= 0) return this.ram[this.ppn[k] * PAGE + (lo & 0xfff)];
+    return this.slowRead(lo, hi, 1, READ);
   }
 
   read16(lo: number, hi: number): number {
     if ((lo & 0xfff) <= 0xffe) {
-      const k = this.slot(lo, hi, ACCESS.READ);
-      if (k >= 0) return this.dv.getUint16(this.phys[k] + (lo & 0xfff), true);
+      const k = this.slot(lo, hi, READ);
+      if (k >= 0) return this.dv.getUint16(this.ppn[k] * PAGE + (lo & 0xfff), true);
     }
-    return this.slowRead(lo, hi, 2, ACCESS.READ);
+    return this.slowRead(lo, hi, 2, READ);
   }
 
   /** 32-bit read; returns an int32. */
   read32(lo: number, hi: number): number {
     if ((lo & 0xfff) <= 0xffc) {
-      const k = this.slot(lo, hi, ACCESS.READ);
-      if (k >= 0) return this.dv.getInt32(this.phys[k] + (lo & 0xfff), true);
+      const k = this.slot(lo, hi, READ);
+      if (k >= 0) return this.dv.getInt32(this.ppn[k] * PAGE + (lo & 0xfff), true);
     }
-    return this.slowRead(lo, hi, 4, ACCESS.READ) | 0;
+    return this.slowRead(lo, hi, 4, READ) | 0;
   }
 
   /** 64-bit read: returns the low half (int32), the high half in this.hi. */
   read64(lo: number, hi: number): number {
     if ((lo & 0xfff) <= 0xff8) {
-      const k = this.slot(lo, hi, ACCESS.READ);
+      const k = this.slot(lo, hi, READ);
       if (k >= 0) {
-        const p = this.phys[k] + (lo & 0xfff);
+        const p = this.ppn[k] * PAGE + (lo & 0xfff);
         this.hi = this.dv.getInt32(p + 4, true);
         return this.dv.getInt32(p, true);
       }
     }
-    const l = this.slowRead(lo, hi, 4, ACCESS.READ) | 0;
+    const l = this.slowRead(lo, hi, 4, READ) | 0;
     const nlo = (lo + 4) | 0, nhi = (lo >>> 0) + 4 > 0xffffffff ? (hi + 1) | 0 : hi;
-    this.hi = this.slowRead(nlo, nhi, 4, ACCESS.READ) | 0;
+    this.hi = this.slowRead(nlo, nhi, 4, READ) | 0;
     return l;
   }
 
   write8(lo: number, hi: number, v: number): void {
-    const k = this.slot(lo, hi, ACCESS.WRITE);
-    if (k >= 0) { this.ram[this.phys[k] + (lo & 0xfff)] = v; return; }
+    const k = this.slot(lo, hi, WRITE);
+    if (k >= 0) { this.ram[this.ppn[k] * PAGE + (lo & 0xfff)] = v; return; }
     this.slowWrite(lo, hi, 1, v);
   }
 
   write16(lo: number, hi: number, v: number): void {
     if ((lo & 0xfff) <= 0xffe) {
-      const k = this.slot(lo, hi, ACCESS.WRITE);
-      if (k >= 0) { this.dv.setUint16(this.phys[k] + (lo & 0xfff), v, true); return; }
+      const k = this.slot(lo, hi, WRITE);
+      if (k >= 0) { this.dv.setUint16(this.ppn[k] * PAGE + (lo & 0xfff), v, true); return; }
     }
     this.slowWrite(lo, hi, 2, v);
   }
 
   write32(lo: number, hi: number, v: number): void {
     if ((lo & 0xfff) <= 0xffc) {
-      const k = this.slot(lo, hi, ACCESS.WRITE);
-      if (k >= 0) { this.dv.setInt32(this.phys[k] + (lo & 0xfff), v, true); return; }
+      const k = this.slot(lo, hi, WRITE);
+      if (k >= 0) { this.dv.setInt32(this.ppn[k] * PAGE + (lo & 0xfff), v, true); return; }
     }
     this.slowWrite(lo, hi, 4, v);
   }
 
   write64(lo: number, hi: number, vlo: number, vhi: number): void {
     if ((lo & 0xfff) <= 0xff8) {
-      const k = this.slot(lo, hi, ACCESS.WRITE);
+      const k = this.slot(lo, hi, WRITE);
       if (k >= 0) {
-        const p = this.phys[k] + (lo & 0xfff);
+        const p = this.ppn[k] * PAGE + (lo & 0xfff);
         this.dv.setInt32(p, vlo, true);
         this.dv.setInt32(p + 4, vhi, true);
         return;
@@ -188,17 +211,17 @@ export class Mmu implements WriteTranslationHolder {
     }
     // Check both halves are writable before writing either, so a fault leaves memory untouched.
     const nlo = (lo + 4) | 0, nhi = (lo >>> 0) + 4 > 0xffffffff ? (hi + 1) | 0 : hi;
-    this.translate(lo, hi, ACCESS.WRITE);
-    this.translate(nlo, nhi, ACCESS.WRITE);
+    this.translate(lo, hi, WRITE);
+    this.translate(nlo, nhi, WRITE);
     this.slowWrite(lo, hi, 4, vlo);
     this.slowWrite(nlo, nhi, 4, vhi);
   }
 
   /** Physical address of an instruction fetch at a linear address (fills the exec TLB). */
   fetchAddr(lo: number, hi: number): number {
-    const k = this.slot(lo, hi, ACCESS.EXEC);
-    if (k >= 0) return this.phys[k] + (lo & 0xfff);
-    return this.translate(lo, hi, ACCESS.EXEC);
+    const k = this.slot(lo, hi, EXEC);
+    if (k >= 0) return this.ppn[k] * PAGE + (lo & 0xfff);
+    return this.translate(lo, hi, EXEC);
   }
 
   /** Check that [lo, lo+len) is accessible for `access` without touching memory (probing). */
@@ -289,10 +312,8 @@ export class Mmu implements WriteTranslationHolder {
     const st = this.st;
     const user = st.cpl === 3;
     const kind = (user ? 3 : 0) + access;
-    const idx = (lo >>> 12) & TLB_MASK;
-    const vpn = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const k = kind * TLB_SIZE + idx;
-    if (this.tag[k] === vpn) return this.phys[k] + (lo & 0xfff);
+    const k = kind * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
+    if (this.tagLo[k] === (lo & ~0xfff) && this.tagHi[k] === (hi | 0)) return this.ppn[k] * PAGE + (lo & 0xfff);
     let page: number;
     let global = false;
     if (!(st.cr0 & CR0.PG)) {
@@ -314,8 +335,9 @@ export class Mmu implements WriteTranslationHolder {
       // Pages holding decoded code never get write entries: their writes must reach invalidateCode.
       // Overlay pages neither: their writes are dropped in physWrite.
       if (access !== ACCESS.WRITE || (!this.mem.codePage[p] && !this.mem.writeIgnored[p])) {
-        this.tag[k] = vpn;
-        this.phys[k] = page;
+        this.tagLo[k] = lo & ~0xfff;
+        this.tagHi[k] = hi | 0;
+        this.ppn[k] = p;
         this.global[k] = global ? 1 : 0;
       }
     }

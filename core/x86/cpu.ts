@@ -2,17 +2,22 @@
 // interrupt delivery. Instruction semantics live in exec/ by family; memory goes through the Mmu
 // (the access port); everything else through CpuHost. The CPU never imports hv/ or devices.
 
-import { CR0, EFER, EXC, EXC_HAS_ERROR, EXC_NAMES, FLAG, SEG } from './defs/arch.js';
+import { CR0, EFER, EXC, EXC_HAS_ERROR, EXC_NAMES, FLAG as FLAG_DEF, SEG as SEG_DEF } from './defs/arch.js';
 import { decode, NEED_MORE_BYTES } from './decode/decoder.js';
 import { Insn, MODE, type Mode } from './decode/insn.js';
 import { OP } from './decode/ops.js';
-import { CpuState, LF } from './state.js';
+import { CpuState, LF as LF_DEF } from './state.js';
 import { EXIT, type CpuHost, type ExitCode } from './host.js';
 import { Mmu, NonCanonical, PageFault } from '../mmu/mmu.js';
 import { PAGE_SIZE, type PhysMem } from '../memory/phys.js';
 import { PARITY } from '../util/bits.js';
-import { execute } from './exec/dispatch.js';
+import { execute as dispatchExecute } from './exec/dispatch.js';
 import { deliverEvent } from './exec/interrupts.js';
+
+// V8 reads an import through a cell on every use (a load and a check; for an object, a map check and a
+// field load as well), but folds a module-level constant and the properties of a constant object. So
+// what the hot paths use goes through module-level aliases.
+const FLAG = FLAG_DEF, SEG = SEG_DEF, LF = LF_DEF, execute = dispatchExecute;
 
 /** A guest exception raised inside an instruction; caught at the instruction boundary. */
 export class Fault {
@@ -298,6 +303,16 @@ export class Cpu {
   // ---- Fetch -------------------------------------------------------------------------------------
 
   private fetch(lo: number, hi: number): Insn {
+    // The common case, kept small so that V8 inlines it into the run loop: 64-bit code (linear = RIP)
+    // on the page of the previous fetch, already decoded. Everything else is fetchPage.
+    if (this.mode === MODE.M64 && (lo & ~0xfff) === this.fLinLo && hi === this.fLinHi) {
+      const cached = this.fSlots![lo & 0xfff];
+      if (cached !== undefined) return cached;
+    }
+    return this.fetchPage(lo, hi);
+  }
+
+  private fetchPage(lo: number, hi: number): Insn {
     const st = this.st;
     let linLo = lo, linHi = hi;
     if (this.mode !== MODE.M64) {
@@ -435,24 +450,31 @@ export class Cpu {
 
   /** ea() for a flat memory operand (Insn.flat): no segmentation, no limits. */
   ea64(i: Insn): void {
+    this.lastSeg = i.seg;
+    this.addr64(i);
+  }
+
+  /** The 64-bit address of a memory operand (64-bit addressing) → eaLo/eaHi; also LEA's result. */
+  addr64(i: Insn): void {
     const st = this.st;
-    const b = i.base, x = i.index;
+    const b = i.base, x = i.index, d = i.disp | 0;
     let lo = 0, hi = 0;
     if (b >= 0) {
-      if (b < 16) { lo = st.lo[b]; hi = st.hi[b]; } else { lo = st.ripLo; hi = st.ripHi; }
+      if (b < 16) { lo = st.lo[b]; hi = st.hi[b]; } else { lo = st.ripLo | 0; hi = st.ripHi | 0; }
     }
-    // s is the low half as an exact sum of at most three 32-bit terms; its carry goes to the high half.
-    let s = (lo >>> 0) + i.disp;
+    // 64-bit sums in int32 halves (integer operations only): the carry out of a low half is an
+    // unsigned wrap-around of the sum below one of its terms.
+    let r = (lo + d) | 0;
+    hi = (hi + (d >> 31) + ((r >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
     if (x >= 0) {
       const sc = i.scale;
       let xlo = st.lo[x], xhi = st.hi[x];
       if (sc !== 0) { xhi = (xhi << sc) | (xlo >>> (32 - sc)); xlo <<= sc; }
-      s += xlo >>> 0;
-      hi = (hi + xhi) | 0;
+      const t = (r + xlo) | 0;
+      hi = (hi + xhi + ((t >>> 0) < (r >>> 0) ? 1 : 0)) | 0;
+      r = t;
     }
-    this.lastSeg = i.seg;
-    this.eaLo = s | 0;
-    this.eaHi = s >= 0 && s <= 0xffffffff ? hi : (hi + Math.floor(s / 4294967296)) | 0;
+    this.eaLo = r; this.eaHi = hi;
   }
 
   /** Apply segmentation to an offset (segment base; limits outside long mode) → eaLo/eaHi. */
@@ -647,37 +669,59 @@ export class Cpu {
 
   /** Evaluate condition code cc (0..15, Jcc order). */
   cond(cc: number): boolean {
+    // Small, so that V8 inlines it into Jcc: the common cases (after a 32/64-bit CMP/SUB or logic op)
+    // are computed from the record in condSub / condLogic, the rest flag by flag.
     const st = this.st;
-    // Fast path: conditions after a 32/64-bit CMP/SUB or logic op, computed from the operands.
-    if (st.lf === LF.SUB && st.lfSize >= 4) {
-      const wide = st.lfSize === 8;
-      let r: boolean;
-      switch (cc >> 1) {
-        case 1: r = wide ? ucmp(st.lfALo, st.lfAHi, st.lfBLo, st.lfBHi, 8) < 0 : (st.lfALo >>> 0) < (st.lfBLo >>> 0); break;
-        case 2: r = wide ? (st.lfResLo | st.lfResHi) === 0 : st.lfResLo === 0; break;
-        case 3: r = wide ? ucmp(st.lfALo, st.lfAHi, st.lfBLo, st.lfBHi, 8) <= 0 : (st.lfALo >>> 0) <= (st.lfBLo >>> 0); break;
-        case 6: r = wide ? scmp64(st.lfALo, st.lfAHi, st.lfBLo, st.lfBHi) < 0 : st.lfALo < st.lfBLo; break;
-        case 7: r = wide ? scmp64(st.lfALo, st.lfAHi, st.lfBLo, st.lfBHi) <= 0 : st.lfALo <= st.lfBLo; break;
-        default: return this.condSlow(cc);
-      }
-      return (cc & 1) ? !r : r;
-    }
-    if (st.lf === LF.LOGIC && st.lfSize >= 4) {
-      // After a logic op CF = OF = 0: B/BE reduce to false/ZF, L/LE to SF/(SF|ZF).
-      const wide = st.lfSize === 8;
-      const zero = wide ? (st.lfResLo | st.lfResHi) === 0 : st.lfResLo === 0;
-      const neg = wide ? st.lfResHi < 0 : st.lfResLo < 0;
-      let r: boolean;
-      switch (cc >> 1) {
-        case 0: case 1: r = false; break;
-        case 2: case 3: r = zero; break;
-        case 4: case 6: r = neg; break;
-        case 7: r = zero || neg; break;
-        default: return this.condSlow(cc);
-      }
-      return (cc & 1) ? !r : r;
+    if (st.lfSize >= 4) {
+      if (st.lf === LF.SUB) return this.condSub(cc);
+      if (st.lf === LF.LOGIC) return this.condLogic(cc);
     }
     return this.condSlow(cc);
+  }
+
+  /** cond() after a 32/64-bit SUB or CMP, from its operands. */
+  private condSub(cc: number): boolean {
+    const st = this.st;
+    let r: boolean;
+    if (st.lfSize === 8) {
+      // Unsigned (B, BE) and signed (L, LE) 64-bit compares: the high halves decide unless equal.
+      const ah = st.lfAHi | 0, bh = st.lfBHi | 0, a = st.lfALo >>> 0, b = st.lfBLo >>> 0;
+      switch (cc >> 1) {
+        case 1: r = ah !== bh ? (ah >>> 0) < (bh >>> 0) : a < b; break;
+        case 2: r = (st.lfResLo | st.lfResHi) === 0; break;
+        case 3: r = ah !== bh ? (ah >>> 0) < (bh >>> 0) : a <= b; break;
+        case 6: r = ah !== bh ? ah < bh : a < b; break;
+        case 7: r = ah !== bh ? ah < bh : a <= b; break;
+        default: return this.condSlow(cc);
+      }
+    } else {
+      switch (cc >> 1) {
+        case 1: r = (st.lfALo >>> 0) < (st.lfBLo >>> 0); break;
+        case 2: r = st.lfResLo === 0; break;
+        case 3: r = (st.lfALo >>> 0) <= (st.lfBLo >>> 0); break;
+        case 6: r = st.lfALo < st.lfBLo; break;
+        case 7: r = st.lfALo <= st.lfBLo; break;
+        default: return this.condSlow(cc);
+      }
+    }
+    return (cc & 1) !== 0 ? !r : r;
+  }
+
+  /** cond() after a 32/64-bit logic op: CF = OF = 0, so B/BE reduce to false/ZF, L/LE to SF/(SF|ZF). */
+  private condLogic(cc: number): boolean {
+    const st = this.st;
+    const wide = st.lfSize === 8;
+    const zero = wide ? (st.lfResLo | st.lfResHi) === 0 : st.lfResLo === 0;
+    const neg = wide ? st.lfResHi < 0 : st.lfResLo < 0;
+    let r: boolean;
+    switch (cc >> 1) {
+      case 0: case 1: r = false; break;
+      case 2: case 3: r = zero; break;
+      case 4: case 6: r = neg; break;
+      case 7: r = zero || neg; break;
+      default: return this.condSlow(cc);
+    }
+    return (cc & 1) !== 0 ? !r : r;
   }
 
   private condSlow(cc: number): boolean {

@@ -117,6 +117,8 @@ export const NEED_MORE_BYTES = new Insn(OP.UD, 0, FORM.NONE, 0, 0, 0, -1, 0, 0, 
  * (and end - pos < 15), an Insn with op UD for an invalid encoding, and BADLEN past 15 bytes.
  */
 export function decode(buf: Uint8Array, pos: number, end: number, mode: Mode): Insn {
+  // Lengths are stored as `(pos - start) | 0`: callers may pass a physical address held as a double,
+  // and a double-valued field would make V8 box the field in every Insn.
   const start = pos;
   const limit = Math.min(end, start + 15);
   const truncated = (): Insn => (end - start < 15 ? NEED_MORE_BYTES : badLen());
@@ -255,8 +257,8 @@ export function decode(buf: Uint8Array, pos: number, end: number, mode: Mode): I
   }
   if (seg < 0) seg = SEG.DS;
 
-  if (row.op === OP.UD) return new Insn(OP.UD, 0, FORM.NONE, Math.max(pos - start, 1), 0, asz, mod, 0, 0, -1, -1, 0, 0, seg, 0, 0, 0, pfx);
-  if (long ? row.i64 : row.o64) return new Insn(OP.UD, 0, FORM.NONE, pos - start, 0, asz, mod, 0, 0, -1, -1, 0, 0, seg, 0, 0, 0, pfx);
+  if (row.op === OP.UD) return new Insn(OP.UD, 0, FORM.NONE, Math.max((pos - start) | 0, 1), 0, asz, mod, 0, 0, -1, -1, 0, 0, seg, 0, 0, 0, pfx);
+  if (long ? row.i64 : row.o64) return new Insn(OP.UD, 0, FORM.NONE, (pos - start) | 0, 0, asz, mod, 0, 0, -1, -1, 0, 0, seg, 0, 0, 0, pfx);
 
   // Operand size.
   let osz: number;
@@ -316,8 +318,8 @@ export function decode(buf: Uint8Array, pos: number, end: number, mode: Mode): I
     if (hasE === 0 && hasG === 1) form = FORM.EG;
     else if (hasG === 0 && hasE === 1) form = FORM.GE;
     else if (hasE === 0) form = FORM.E;
-    if (mod !== 3 && ops.some(regOnly)) return udAt(pos - start, asz, pfx);
-    if (mod === 3 && ops.some((o) => method(o) === 'M')) return udAt(pos - start, asz, pfx);
+    if (mod !== 3 && ops.some(regOnly)) return udAt((pos - start) | 0, asz, pfx);
+    if (mod === 3 && ops.some((o) => method(o) === 'M')) return udAt((pos - start) | 0, asz, pfx);
     if (ops[hasG]?.endsWith('b') && ops[hasG][0] === 'G') reg = byteRegs(reg);
     if (mod === 3 && ops[hasE]?.endsWith('b') && ops[hasE][0] === 'E') rm = byteRegs(rm);
   }
@@ -333,7 +335,8 @@ export function decode(buf: Uint8Array, pos: number, end: number, mode: Mode): I
   // Accumulator destination with an immediate (ADD AL,Ib ...): r/m register 0.
   if ((first === 'AL' || first === 'rAX') && ops[1]?.[0] === 'I') { mod = 3; rm = 0; form = FORM.EI; }
 
-  // Immediates.
+  // Immediates, as int32 (bit patterns: consumers mask or truncate them), which V8 keeps unboxed when
+  // small; the far pointer offset of Ap stays unsigned (it becomes RIP as is).
   let imm = 0, immHi = 0, imm2 = 0;
   const readImm = (n: number): number | undefined => {
     if (pos + n > limit) return undefined;
@@ -353,7 +356,7 @@ export function decode(buf: Uint8Array, pos: number, end: number, mode: Mode): I
     } else if (o === 'Ibs') {
       v = readImm(1); if (v === undefined) return truncated();
       const s = (v << 24) >> 24;
-      imm = isz === 2 ? s & 0xffff : s >>> 0; immHi = s < 0 && isz === 8 ? 0xffffffff : 0;
+      imm = isz === 2 ? s & 0xffff : s; immHi = s < 0 && isz === 8 ? -1 : 0;
       if (first === 'Ibs') { imm = s; immHi = s < 0 ? -1 : 0; }
       if (form === FORM.E) form = FORM.EI;
       nimm++;
@@ -363,14 +366,14 @@ export function decode(buf: Uint8Array, pos: number, end: number, mode: Mode): I
     } else if (o === 'Iz') {
       const n = vsz === 2 ? 2 : 4;
       v = readImm(n); if (v === undefined) return truncated();
-      if (n === 4) { imm = v >>> 0; immHi = vsz === 8 && v >= 0x80000000 ? 0xffffffff : 0; }
+      if (n === 4) { imm = v | 0; immHi = vsz === 8 && v >= 0x80000000 ? -1 : 0; }
       else imm = v;
       if (form === FORM.E) form = FORM.EI;
       nimm++;
     } else if (o === 'Iv') {
       v = readImm(vsz === 8 ? 4 : vsz); if (v === undefined) return truncated();
-      imm = v >>> 0;
-      if (vsz === 8) { const h = readImm(4); if (h === undefined) return truncated(); immHi = h >>> 0; }
+      imm = v | 0;
+      if (vsz === 8) { const h = readImm(4); if (h === undefined) return truncated(); immHi = h | 0; }
       form = FORM.EI;
       nimm++;
     } else if (o === 'Jb') {
@@ -383,8 +386,8 @@ export function decode(buf: Uint8Array, pos: number, end: number, mode: Mode): I
     } else if (o === 'Ob' || o === 'Ov') {
       // moffs: an absolute address of address size; represented as base 17 with the address in imm.
       const lo = readImm(Math.min(asz, 4)); if (lo === undefined) return truncated();
-      imm = lo >>> 0;
-      if (asz === 8) { const h = readImm(4); if (h === undefined) return truncated(); immHi = h >>> 0; }
+      imm = lo | 0;
+      if (asz === 8) { const h = readImm(4); if (h === undefined) return truncated(); immHi = h | 0; }
       mod = 0; base = 17; index = -1; disp = 0;
       form = k === 0 ? FORM.EG : FORM.GE;
       reg = 0; // AL / rAX
@@ -410,7 +413,7 @@ export function decode(buf: Uint8Array, pos: number, end: number, mode: Mode): I
   // LOCK is valid only on lockable instructions with a memory destination.
   if (pfx & PFX.LOCK) {
     const memDest = mod >= 0 && mod !== 3 && base !== 17;
-    if (!row.lock || !memDest) return udAt(pos - start, asz, pfx);
+    if (!row.lock || !memDest) return udAt((pos - start) | 0, asz, pfx);
   }
   if (pos - start > 15) return badLen();
   if (row.align) srcSub = 1; // alignment-checked 128-bit move
@@ -418,7 +421,7 @@ export function decode(buf: Uint8Array, pos: number, end: number, mode: Mode): I
   if ((row.op === OP.IN || row.op === OP.OUT) && ops.includes('Ib')) srcSub = 1; // port in imm8, not DX
   if (row.op === OP.PUSHSEG || row.op === OP.POPSEG) srcSub = SEG[ops[0] as keyof typeof SEG];
   void twoByte;
-  return new Insn(row.op, srcSub, form, pos - start, isz, asz, mod, reg, rm, base, index, scale, disp, seg, imm, immHi, imm2, pfx);
+  return new Insn(row.op, srcSub, form, (pos - start) | 0, isz, asz, mod, reg, rm, base, index, scale, disp, seg, imm, immHi, imm2, pfx);
 }
 
 function udAt(len: number, asz: number, pfx: number): Insn {

@@ -2,7 +2,7 @@
 // page, and never mutated afterwards: handlers read fields, never raw bytes.
 
 import { SEG } from '../defs/arch.js';
-import { OP } from './ops.js';
+import { ALU, OP } from './ops.js';
 
 /**
  * Code modes the decoder distinguishes. MODE, FORM and FAST are closed sets read on every instruction,
@@ -50,7 +50,13 @@ export const enum FAST {
   SSEFP,
   // Specialised forms (see fastForm for the conditions each one guarantees).
   ALU32_R, ALU64_R, MOV_RR, MOV_RI, MOV32_LOAD, MOV64_LOAD, MOV32_STORE, MOV64_STORE,
+  ADD32, OR32, AND32, SUB32, XOR32, CMP32, ADD64, OR64, AND64, SUB64, XOR64, CMP64, TEST32, TEST64,
+  CMP_MI, LEA32, LEA64, MOVZX_R, MOVZX_M,
 }
+
+/** Register-form ALU ops with their own handler, by ALU op, for 32- and 64-bit operands. */
+const ALU32_FAST: readonly FAST[] = [FAST.ADD32, FAST.OR32, FAST.ALU32_R, FAST.ALU32_R, FAST.AND32, FAST.SUB32, FAST.XOR32, FAST.CMP32];
+const ALU64_FAST: readonly FAST[] = [FAST.ADD64, FAST.OR64, FAST.ALU64_R, FAST.ALU64_R, FAST.AND64, FAST.SUB64, FAST.XOR64, FAST.CMP64];
 
 /** Op → family id for the ops that have one (built once from constant data, never mutated). */
 const FAMILY: ReadonlyMap<number, FAST> = new Map<number, FAST>([
@@ -78,8 +84,23 @@ function fastForm(op: number, sub: number, form: number, osz: number, mod: numbe
   const wide = osz === 4 || osz === 8;
   switch (op) {
     case OP.ALU:
-      if (mod === 3 && osz === 4) return FAST.ALU32_R;
-      if (mod === 3 && osz === 8) return FAST.ALU64_R;
+      if (mod === 3 && osz === 4) return ALU32_FAST[sub];
+      if (mod === 3 && osz === 8) return ALU64_FAST[sub];
+      if (mem64 && sub === ALU.CMP && form === FORM.EI && osz !== 2) return FAST.CMP_MI;
+      break;
+    case OP.TEST:
+      if (mod === 3 && osz === 4) return FAST.TEST32;
+      if (mod === 3 && osz === 8) return FAST.TEST64;
+      break;
+    case OP.LEA:
+      // asz 8 (so 64-bit mode); LEA never has a moffs operand.
+      if (mem64 && osz === 8) return FAST.LEA64;
+      if (mem64 && osz === 4) return FAST.LEA32;
+      break;
+    case OP.MOVZX:
+      if (!wide) break;
+      if (mod === 3) return FAST.MOVZX_R;
+      if (mem64) return FAST.MOVZX_M;
       break;
     case OP.MOV:
       if (!wide) break;
@@ -88,54 +109,63 @@ function fastForm(op: number, sub: number, form: number, osz: number, mod: numbe
       if (mem64 && form === FORM.EG) return osz === 4 ? FAST.MOV32_STORE : FAST.MOV64_STORE;
       break;
   }
-  void sub;
   return FAMILY.get(op) ?? FAST.NONE;
 }
 
+// The fields are declared (not class fields) and assigned in the constructor: a class field would first
+// be defined as undefined, which makes V8 keep every field as a generic tagged value, checked on each
+// read. Assigned directly, small integer fields stay small integers.
 export class Insn {
-  /** Specialised handler (FAST), derived from the fields below. */
-  readonly fast: FAST;
+  /** Operation id (OP in ops.ts). */
+  declare readonly op: number;
+  /** Sub-operation: ALU kind, condition code, shift kind, SSE op index, segment number... */
+  declare readonly sub: number;
+  declare readonly form: number;
+  /** Total length in bytes. */
+  declare readonly len: number;
+  /** Operand size in bytes (1, 2, 4, 8; 16 for XMM operands). */
+  declare readonly osz: number;
+  /** Address size in bytes (2, 4, 8). */
+  declare readonly asz: number;
+  /** ModRM.mod; 3 means the r/m operand is a register. -1 when there is no ModRM byte. */
+  declare readonly mod: number;
+  /** ModRM.reg with REX.R (byte-register numbering for byte operands: 16..19 = AH..BH). */
+  declare readonly reg: number;
+  /** ModRM.rm with REX.B when mod === 3 (byte numbering for byte operands). */
+  declare readonly rm: number;
+  /** Memory operand: base register, -1 none, 16 = RIP-relative. */
+  declare readonly base: number;
+  /** Memory operand: index register, -1 none. */
+  declare readonly index: number;
+  declare readonly scale: number;
+  /** Signed displacement. */
+  declare readonly disp: number;
+  /** Segment of the memory operand (override or default). */
+  declare readonly seg: number;
+  /**
+   * Immediate (or relative offset), low 32 bits as an int32 bit pattern (signed for J operands; the
+   * far pointer offset of Ap is unsigned).
+   */
+  declare readonly imm: number;
+  /** Immediate high 32 bits as an int32 (sign or zero extension, or the top of a 64-bit MOV immediate). */
+  declare readonly immHi: number;
+  /** Second immediate (ENTER's nesting level, far pointer selector). */
+  declare readonly imm2: number;
+  declare readonly pfx: number;
   /**
    * The memory operand has a flat address: 64-bit addressing (so 64-bit mode), no FS/GS base, and a
-   * register, RIP or no base (not a moffs address). Cpu.ea64 computes it. Derived from the fields below.
+   * register, RIP or no base (not a moffs address). Cpu.ea64 computes it. Derived from the fields above.
    */
-  readonly flat: boolean;
+  declare readonly flat: boolean;
+  /** Specialised handler (FAST), derived from the fields above. */
+  declare readonly fast: FAST;
 
-  constructor(
-    /** Operation id (OP in ops.ts). */
-    readonly op: number,
-    /** Sub-operation: ALU kind, condition code, shift kind, SSE op index, segment number... */
-    readonly sub: number,
-    readonly form: number,
-    /** Total length in bytes. */
-    readonly len: number,
-    /** Operand size in bytes (1, 2, 4, 8; 16 for XMM operands). */
-    readonly osz: number,
-    /** Address size in bytes (2, 4, 8). */
-    readonly asz: number,
-    /** ModRM.mod; 3 means the r/m operand is a register. -1 when there is no ModRM byte. */
-    readonly mod: number,
-    /** ModRM.reg with REX.R (byte-register numbering for byte operands: 16..19 = AH..BH). */
-    readonly reg: number,
-    /** ModRM.rm with REX.B when mod === 3 (byte numbering for byte operands). */
-    readonly rm: number,
-    /** Memory operand: base register, -1 none, 16 = RIP-relative. */
-    readonly base: number,
-    /** Memory operand: index register, -1 none. */
-    readonly index: number,
-    readonly scale: number,
-    /** Signed displacement. */
-    readonly disp: number,
-    /** Segment of the memory operand (override or default). */
-    readonly seg: number,
-    /** Immediate (or relative offset), low 32 bits; signed for J operands. */
-    readonly imm: number,
-    /** Immediate high 32 bits (sign or zero extension, or the top of a 64-bit MOV immediate). */
-    readonly immHi: number,
-    /** Second immediate (ENTER's nesting level, far pointer selector). */
-    readonly imm2: number,
-    readonly pfx: number,
-  ) {
+  constructor(op: number, sub: number, form: number, len: number, osz: number, asz: number, mod: number, reg: number,
+    rm: number, base: number, index: number, scale: number, disp: number, seg: number, imm: number, immHi: number,
+    imm2: number, pfx: number) {
+    this.op = op; this.sub = sub; this.form = form; this.len = len; this.osz = osz; this.asz = asz; this.mod = mod;
+    this.reg = reg; this.rm = rm; this.base = base; this.index = index; this.scale = scale; this.disp = disp;
+    this.seg = seg; this.imm = imm; this.immHi = immHi; this.imm2 = imm2; this.pfx = pfx;
     this.flat = mod >= 0 && mod !== 3 && asz === 8 && seg < SEG.FS && base !== 17;
     this.fast = fastForm(op, sub, form, osz, mod, this.flat);
   }

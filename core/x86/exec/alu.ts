@@ -6,9 +6,12 @@ import { Fault, sizeMask, ucmp } from '../cpu.js';
 import type { Insn } from '../decode/insn.js';
 import { FORM } from '../decode/insn.js';
 import { ALU } from '../decode/ops.js';
-import { EXC, FLAG } from '../defs/arch.js';
-import { LF } from '../state.js';
-import { PARITY } from '../../util/bits.js';
+import { EXC, FLAG as FLAG_DEF } from '../defs/arch.js';
+import { LF as LF_DEF } from '../state.js';
+import { PARITY as PARITY_DEF } from '../../util/bits.js';
+
+// Module-level aliases of imports: V8 folds these (see cpu.ts), not the imports themselves.
+const FLAG = FLAG_DEF, LF = LF_DEF, PARITY = PARITY_DEF;
 
 const B64 = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 
@@ -17,7 +20,8 @@ export function readSrc(c: Cpu, i: Insn, size: number): number {
   switch (i.form) {
     case FORM.EG: return c.getReg(size, i.reg);
     case FORM.GE: return c.readE(i, size);
-    default: c.vhi = i.immHi; return size === 1 ? i.imm & 0xff : size === 2 ? i.imm & 0xffff : i.imm | 0;
+    // The high half unsigned, as the lazy-flag record has always kept it (it is part of the state hash).
+    default: c.vhi = i.immHi >>> 0; return size === 1 ? i.imm & 0xff : size === 2 ? i.imm & 0xffff : i.imm | 0;
   }
 }
 

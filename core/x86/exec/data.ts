@@ -45,42 +45,6 @@ export function execMov(c: Cpu, i: Insn): void {
   }
 }
 
-// FAST forms of MOV (see fastForm): 32/64-bit, register operands or a 64-bit-mode memory operand.
-
-export function movRR(c: Cpu, i: Insn): void {
-  const st = c.st;
-  const dst = i.form === FORM.GE ? i.reg : i.rm, src = i.form === FORM.GE ? i.rm : i.reg;
-  st.lo[dst] = st.lo[src]; st.hi[dst] = i.osz === 8 ? st.hi[src] : 0;
-}
-
-export function movRI(c: Cpu, i: Insn): void {
-  const st = c.st;
-  st.lo[i.rm] = i.imm; st.hi[i.rm] = i.osz === 8 ? i.immHi : 0;
-}
-
-export function mov32Load(c: Cpu, i: Insn): void {
-  const st = c.st;
-  c.ea64(i);
-  st.lo[i.reg] = c.mmu.read32(c.eaLo, c.eaHi); st.hi[i.reg] = 0;
-}
-
-export function mov64Load(c: Cpu, i: Insn): void {
-  const st = c.st;
-  c.ea64(i);
-  const mmu = c.mmu;
-  st.lo[i.reg] = mmu.read64(c.eaLo, c.eaHi); st.hi[i.reg] = mmu.hi;
-}
-
-export function mov32Store(c: Cpu, i: Insn): void {
-  c.ea64(i);
-  c.mmu.write32(c.eaLo, c.eaHi, c.st.lo[i.reg]);
-}
-
-export function mov64Store(c: Cpu, i: Insn): void {
-  c.ea64(i);
-  c.mmu.write64(c.eaLo, c.eaHi, c.st.lo[i.reg], c.st.hi[i.reg]);
-}
-
 export function execMovExtend(c: Cpu, i: Insn, signed: boolean): void {
   const from = i.sub;
   let v = c.readE(i, from);

@@ -8,6 +8,7 @@ import { EXC, FLAG } from '../defs/arch.js';
 import * as A from './alu.js';
 import * as C from './control.js';
 import * as D from './data.js';
+import * as F from './fast.js';
 import * as S from './system.js';
 import * as X from './sse.js';
 import { execSseFp } from './ssefloat.js';
@@ -18,16 +19,49 @@ import { loadDataSeg } from './segments.js';
 import { SEG } from '../defs/arch.js';
 
 export function execute(c: Cpu, i: Insn): void {
-  // The decoder's handler id first: a jump table (see FAST); ops without one go by op below.
+  // Small on purpose, so that V8 inlines it into the run loop (with the handlers of the hottest forms
+  // when they are small enough); the rest goes through the jump table of executeFast.
+  switch (i.fast) {
+    case FAST.JCC: C.execJcc(c, i); return;
+    case FAST.ADD64: F.add64(c, i); return;
+    case FAST.MOV_RR: F.movRR(c, i); return;
+    case FAST.CMP32: F.cmp32(c, i); return;
+    case FAST.CMP64: F.cmp64(c, i); return;
+    case FAST.MOV32_LOAD: F.mov32Load(c, i); return;
+    default: executeFast(c, i); return;
+  }
+}
+
+/** The decoder's handler id (a jump table, see FAST); ops without one go by op (executeOp). */
+function executeFast(c: Cpu, i: Insn): void {
   switch (i.fast) {
     case FAST.ALU32_R: A.alu32Reg(c, i, i.sub); return;
     case FAST.ALU64_R: A.alu64Reg(c, i, i.sub); return;
-    case FAST.MOV_RR: D.movRR(c, i); return;
-    case FAST.MOV_RI: D.movRI(c, i); return;
-    case FAST.MOV32_LOAD: D.mov32Load(c, i); return;
-    case FAST.MOV64_LOAD: D.mov64Load(c, i); return;
-    case FAST.MOV32_STORE: D.mov32Store(c, i); return;
-    case FAST.MOV64_STORE: D.mov64Store(c, i); return;
+    case FAST.MOV_RR: F.movRR(c, i); return;
+    case FAST.MOV_RI: F.movRI(c, i); return;
+    case FAST.MOV32_LOAD: F.mov32Load(c, i); return;
+    case FAST.MOV64_LOAD: F.mov64Load(c, i); return;
+    case FAST.MOV32_STORE: F.mov32Store(c, i); return;
+    case FAST.MOV64_STORE: F.mov64Store(c, i); return;
+    case FAST.ADD32: F.add32(c, i); return;
+    case FAST.OR32: F.or32(c, i); return;
+    case FAST.AND32: F.and32(c, i); return;
+    case FAST.SUB32: F.sub32(c, i); return;
+    case FAST.XOR32: F.xor32(c, i); return;
+    case FAST.CMP32: F.cmp32(c, i); return;
+    case FAST.ADD64: F.add64(c, i); return;
+    case FAST.OR64: F.or64(c, i); return;
+    case FAST.AND64: F.and64(c, i); return;
+    case FAST.SUB64: F.sub64(c, i); return;
+    case FAST.XOR64: F.xor64(c, i); return;
+    case FAST.CMP64: F.cmp64(c, i); return;
+    case FAST.TEST32: F.test32(c, i); return;
+    case FAST.TEST64: F.test64(c, i); return;
+    case FAST.CMP_MI: F.cmpMI(c, i); return;
+    case FAST.LEA32: F.lea32(c, i); return;
+    case FAST.LEA64: F.lea64(c, i); return;
+    case FAST.MOVZX_R: F.movzxR(c, i); return;
+    case FAST.MOVZX_M: F.movzxM(c, i); return;
     case FAST.ALU: A.execAlu(c, i); return;
     case FAST.MOV: D.execMov(c, i); return;
     case FAST.JCC: C.execJcc(c, i); return;
