@@ -13,6 +13,7 @@ import { PAGE_SIZE, type PhysMem } from '../memory/phys.js';
 import { PARITY } from '../util/bits.js';
 import { execute as dispatchExecute } from './exec/dispatch.js';
 import { deliverEvent } from './exec/interrupts.js';
+import { SseScratch } from './exec/sse.js';
 
 // V8 reads an import through a cell on every use (a load and a check; for an object, a map check and a
 // field load as well), but folds a module-level constant and the properties of a constant object. So
@@ -80,6 +81,8 @@ export class Cpu {
   breakpoints: Set<number> | null = null;
   /** Scratch for CPUID and MSR reads. */
   readonly out4 = new Uint32Array(4);
+  /** Scratch vectors of the SSE handlers. */
+  readonly sse = new SseScratch();
   readonly msrOut = { lo: 0, hi: 0 };
   /** Exception being delivered (for double/triple fault classification), -1 when none. */
   delivering = -1;

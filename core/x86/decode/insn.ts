@@ -51,7 +51,7 @@ export const enum FAST {
   // Specialised forms (see fastForm for the conditions each one guarantees).
   ALU32_R, ALU64_R, MOV_RR, MOV_RI, MOV32_LOAD, MOV64_LOAD, MOV32_STORE, MOV64_STORE,
   ADD32, OR32, AND32, SUB32, XOR32, CMP32, ADD64, OR64, AND64, SUB64, XOR64, CMP64, TEST32, TEST64,
-  CMP_MI, LEA32, LEA64, MOVZX_R, MOVZX_M,
+  CMP_MI, ALU_RM, LEA32, LEA64, MOVZX_R, MOVZX_M,
 }
 
 /** Register-form ALU ops with their own handler, by ALU op, for 32- and 64-bit operands. */
@@ -87,6 +87,7 @@ function fastForm(op: number, sub: number, form: number, osz: number, mod: numbe
       if (mod === 3 && osz === 4) return ALU32_FAST[sub];
       if (mod === 3 && osz === 8) return ALU64_FAST[sub];
       if (mem64 && sub === ALU.CMP && form === FORM.EI && osz !== 2) return FAST.CMP_MI;
+      if (mem64 && form === FORM.GE && wide && sub !== ALU.ADC && sub !== ALU.SBB) return FAST.ALU_RM;
       break;
     case OP.TEST:
       if (mod === 3 && osz === 4) return FAST.TEST32;

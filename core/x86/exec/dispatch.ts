@@ -58,6 +58,7 @@ function executeFast(c: Cpu, i: Insn): void {
     case FAST.TEST32: F.test32(c, i); return;
     case FAST.TEST64: F.test64(c, i); return;
     case FAST.CMP_MI: F.cmpMI(c, i); return;
+    case FAST.ALU_RM: F.aluRM(c, i); return;
     case FAST.LEA32: F.lea32(c, i); return;
     case FAST.LEA64: F.lea64(c, i); return;
     case FAST.MOVZX_R: F.movzxR(c, i); return;

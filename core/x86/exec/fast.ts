@@ -7,6 +7,7 @@
 
 import type { Cpu } from '../cpu.js';
 import { FORM, type Insn } from '../decode/insn.js';
+import { ALU } from '../decode/ops.js';
 import type { CpuState } from '../state.js';
 import { LF as LF_DEF } from '../state.js';
 
@@ -171,6 +172,34 @@ export function cmpMI(c: Cpu, i: Insn): void {
   }
   st.lfCarry = 0;
   st.lf = LF.SUB; st.lfSize = size; st.lfResLo = r; st.lfResHi = rh; st.lfALo = a; st.lfAHi = ah; st.lfBLo = b; st.lfBHi = bh;
+}
+
+/**
+ * ADD / OR / AND / SUB / XOR / CMP r32/r64, m with a flat address: what execAlu records through
+ * aluOp (CF-in 0 for the arithmetic kinds, a zero operand record for the logic ones).
+ */
+export function aluRM(c: Cpu, i: Insn): void {
+  const st = c.st, mmu = c.mmu, d = i.reg, op = i.sub, wide = i.osz === 8;
+  c.ea64(i);
+  let b: number, bh = 0;
+  if (wide) { b = mmu.read64(c.eaLo, c.eaHi); bh = mmu.hi; } else b = mmu.read32(c.eaLo, c.eaHi);
+  const a = st.lo[d], ah = wide ? st.hi[d] : 0;
+  let r: number, rh = 0;
+  if (op === ALU.ADD || op === ALU.SUB || op === ALU.CMP) {
+    const add = op === ALU.ADD;
+    r = add ? (a + b) | 0 : (a - b) | 0;
+    if (wide) rh = add ? (ah + bh + ((r >>> 0) < (a >>> 0) ? 1 : 0)) | 0 : (ah - bh - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+    st.lfCarry = 0;
+    st.lf = add ? LF.ADD : LF.SUB; st.lfSize = i.osz; st.lfResLo = r; st.lfResHi = rh;
+    st.lfALo = a; st.lfAHi = ah; st.lfBLo = b; st.lfBHi = bh;
+    if (op === ALU.CMP) return;
+  } else {
+    r = op === ALU.AND ? a & b : op === ALU.OR ? a | b : a ^ b;
+    rh = op === ALU.AND ? ah & bh : op === ALU.OR ? ah | bh : ah ^ bh;
+    st.lf = LF.LOGIC; st.lfSize = i.osz; st.lfResLo = r; st.lfResHi = rh;
+    st.lfALo = 0; st.lfAHi = 0; st.lfBLo = 0; st.lfBHi = 0;
+  }
+  st.lo[d] = r; st.hi[d] = rh;
 }
 
 // ---- LEA and MOVZX -------------------------------------------------------------------------------

@@ -15,7 +15,26 @@ export function sseAvailable(c: Cpu): void {
   if (st.cr0 & CR0.TS) throw new Fault(EXC.NM);
 }
 
-const tmp = new Int32Array(4);
+/**
+ * Scratch vectors of the SSE handlers, one set per CPU (Cpu.sse): core/ keeps no module-level mutable
+ * state. a and b are the operands and r the result, 16 bytes each seen through several typed views.
+ */
+export class SseScratch {
+  readonly tmp = new Int32Array(4);
+  readonly a8 = new Uint8Array(16);
+  readonly b8 = new Uint8Array(16);
+  readonly r8 = new Uint8Array(16);
+  readonly a16 = new Int16Array(this.a8.buffer);
+  readonly b16 = new Int16Array(this.b8.buffer);
+  readonly r16 = new Int16Array(this.r8.buffer);
+  readonly a32 = new Int32Array(this.a8.buffer);
+  readonly b32 = new Int32Array(this.b8.buffer);
+  readonly r32 = new Int32Array(this.r8.buffer);
+  readonly as8 = new Int8Array(this.a8.buffer);
+  readonly bs8 = new Int8Array(this.b8.buffer);
+  readonly au16 = new Uint16Array(this.a8.buffer);
+  readonly bu16 = new Uint16Array(this.b8.buffer);
+}
 
 /** Load the r/m XMM operand (register or 16 bytes of memory) into dst. */
 function loadW(c: Cpu, i: Insn, dst: Int32Array, aligned: boolean): void {
@@ -49,6 +68,7 @@ export function execSseMove(c: Cpu, i: Insn): void {
   const aligned = i.sub === 1;
   switch (i.op) {
     case OP.MOVUPS: {
+      const tmp = c.sse.tmp;
       if (i.form === FORM.GE) { loadW(c, i, tmp, aligned); for (let k = 0; k < 4; k++) x[g + k] = tmp[k]; }
       else { for (let k = 0; k < 4; k++) tmp[k] = x[g + k]; storeW(c, i, tmp, aligned); }
       return;
@@ -103,13 +123,6 @@ export function execSseMove(c: Cpu, i: Insn): void {
   }
 }
 
-const a8 = new Uint8Array(16), b8 = new Uint8Array(16), r8 = new Uint8Array(16);
-const a16 = new Int16Array(a8.buffer), b16 = new Int16Array(b8.buffer), r16 = new Int16Array(r8.buffer);
-const a32 = new Int32Array(a8.buffer), b32 = new Int32Array(b8.buffer), r32 = new Int32Array(r8.buffer);
-const as8 = new Int8Array(a8.buffer), bs8 = new Int8Array(b8.buffer);
-const au16 = new Uint16Array(a8.buffer), bu16 = new Uint16Array(b8.buffer);
-const ab = new BigUint64Array(a8.buffer), bb = new BigUint64Array(b8.buffer), rb = new BigUint64Array(r8.buffer);
-
 const sat8 = (v: number) => (v > 127 ? 127 : v < -128 ? -128 : v);
 const sat16 = (v: number) => (v > 32767 ? 32767 : v < -32768 ? -32768 : v);
 const usat8 = (v: number) => (v > 255 ? 255 : v < 0 ? 0 : v);
@@ -120,12 +133,32 @@ function countOf(b: Int32Array): number {
   return b[1] !== 0 || (b[0] >>> 0) > 255 ? 255 : b[0] >>> 0;
 }
 
-function shiftLanes(op: string, count: number): void {
+/** A lane shift: lane width (16, 32, 64) times 4, plus 0 logical right, 1 arithmetic right, 2 left. */
+type ShiftKind = number;
+/** The ShiftKind of a PSRL / PSRA / PSLL name of W, D or Q lanes (computed once per name, not per use). */
+function shiftKind(op: string): ShiftKind {
   const bits = op.endsWith('W') ? 16 : op.endsWith('D') ? 32 : 64;
+  return bits * 4 + (op.startsWith('PSLL') ? 2 : op.startsWith('PSRA') ? 1 : 0);
+}
+
+/** Shift the lanes of s.a into s.r. */
+function shiftLanes(s: SseScratch, kind: ShiftKind, count: number): void {
+  const bits = kind >> 2;
+  const left = (kind & 3) === 2, arith = (kind & 3) === 1;
+  const { a16, r16, a32, r32 } = s;
   if (bits === 64) {
-    for (let k = 0; k < 2; k++) {
-      const v = ab[k];
-      rb[k] = count > 63 ? 0n : op.startsWith('PSLL') ? (v << BigInt(count)) & 0xffffffffffffffffn : v >> BigInt(count);
+    // Two 64-bit lanes as int32 halves (logical shifts only: there is no PSRAQ).
+    for (let k = 0; k < 4; k += 2) {
+      const lo = a32[k], hi = a32[k + 1];
+      if (count > 63) { r32[k] = 0; r32[k + 1] = 0; }
+      else if (count === 0) { r32[k] = lo; r32[k + 1] = hi; }
+      else if (left) {
+        r32[k] = count < 32 ? lo << count : 0;
+        r32[k + 1] = count < 32 ? (hi << count) | (lo >>> (32 - count)) : lo << (count - 32);
+      } else {
+        r32[k] = count < 32 ? (lo >>> count) | (hi << (32 - count)) : hi >>> (count - 32);
+        r32[k + 1] = count < 32 ? hi >>> count : 0;
+      }
     }
     return;
   }
@@ -133,86 +166,131 @@ function shiftLanes(op: string, count: number): void {
   for (let k = 0; k < n; k++) {
     if (bits === 16) {
       const v = a16[k];
-      r16[k] = op.startsWith('PSRA') ? v >> Math.min(count, 15) : count > 15 ? 0 : op.startsWith('PSLL') ? v << count : (v & 0xffff) >>> count;
+      r16[k] = arith ? v >> Math.min(count, 15) : count > 15 ? 0 : left ? v << count : (v & 0xffff) >>> count;
     } else {
       const v = a32[k];
-      r32[k] = op.startsWith('PSRA') ? v >> Math.min(count, 31) : count > 31 ? 0 : op.startsWith('PSLL') ? v << count : v >>> count;
+      r32[k] = arith ? v >> Math.min(count, 31) : count > 31 ? 0 : left ? v << count : v >>> count;
     }
+  }
+}
+
+/** Unsigned 32 × 32 → 64-bit product of s.a32[k] and s.b32[k] into s.r32[k], s.r32[k + 1] (16-bit limbs stay exact). */
+function mulLane(s: SseScratch, k: number): void {
+  const x = s.a32[k] >>> 0, y = s.b32[k] >>> 0;
+  const x0 = x & 0xffff, x1 = x >>> 16, y0 = y & 0xffff, y1 = y >>> 16;
+  const p00 = x0 * y0, p01 = x0 * y1, p10 = x1 * y0, p11 = x1 * y1;
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  s.r32[k] = ((mid & 0xffff) << 16) | (p00 & 0xffff);
+  s.r32[k + 1] = p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
+}
+
+/** 64-bit lane add (sub) of s.a and s.b into s.r, on int32 halves. */
+function addLanes64(s: SseScratch, sub: boolean): void {
+  const { a32, b32, r32 } = s;
+  for (let k = 0; k < 4; k += 2) {
+    const a = a32[k], b = b32[k];
+    const lo = sub ? (a - b) | 0 : (a + b) | 0;
+    const carry = sub ? ((a >>> 0) < (b >>> 0) ? 1 : 0) : ((lo >>> 0) < (a >>> 0) ? 1 : 0);
+    r32[k] = lo;
+    r32[k + 1] = sub ? a32[k + 1] - b32[k + 1] - carry : a32[k + 1] + b32[k + 1] + carry;
   }
 }
 
 import { SSEINT_NAMES, SSESHIFTI_NAMES, PSHUF_NAMES } from '../decode/ops.js';
 
+const SHIFT_PSRLW = shiftKind('PSRLW'), SHIFT_PSRLD = shiftKind('PSRLD'), SHIFT_PSRLQ = shiftKind('PSRLQ');
+const SHIFT_PSRAW = shiftKind('PSRAW'), SHIFT_PSRAD = shiftKind('PSRAD');
+const SHIFT_PSLLW = shiftKind('PSLLW'), SHIFT_PSLLD = shiftKind('PSLLD'), SHIFT_PSLLQ = shiftKind('PSLLQ');
+/** ShiftKind of each immediate-count shift by sub (PSRLDQ / PSLLDQ are byte shifts and unused here). */
+const SHIFTI_KIND: readonly ShiftKind[] = SSESHIFTI_NAMES.map(shiftKind);
+
+/** An SSE integer operation: s.a and s.b in, s.r out. */
+type Lanes = (s: SseScratch) => void;
+
+/** The SSE integer operations by name (a Record, so the compiler checks that every name has one). */
+const SSEINT_OPS: Record<(typeof SSEINT_NAMES)[number], Lanes> = {
+  PAND: ({ r32, a32, b32 }) => { for (let k = 0; k < 4; k++) r32[k] = a32[k] & b32[k]; },
+  PANDN: ({ r32, a32, b32 }) => { for (let k = 0; k < 4; k++) r32[k] = ~a32[k] & b32[k]; },
+  POR: ({ r32, a32, b32 }) => { for (let k = 0; k < 4; k++) r32[k] = a32[k] | b32[k]; },
+  PXOR: ({ r32, a32, b32 }) => { for (let k = 0; k < 4; k++) r32[k] = a32[k] ^ b32[k]; },
+  PUNPCKLBW: ({ r8, a8, b8 }) => { for (let k = 0; k < 8; k++) { r8[2 * k] = a8[k]; r8[2 * k + 1] = b8[k]; } },
+  PUNPCKHBW: ({ r8, a8, b8 }) => { for (let k = 0; k < 8; k++) { r8[2 * k] = a8[k + 8]; r8[2 * k + 1] = b8[k + 8]; } },
+  PUNPCKLWD: ({ r16, a16, b16 }) => { for (let k = 0; k < 4; k++) { r16[2 * k] = a16[k]; r16[2 * k + 1] = b16[k]; } },
+  PUNPCKHWD: ({ r16, a16, b16 }) => { for (let k = 0; k < 4; k++) { r16[2 * k] = a16[k + 4]; r16[2 * k + 1] = b16[k + 4]; } },
+  PUNPCKLDQ: ({ r32, a32, b32 }) => { r32[0] = a32[0]; r32[1] = b32[0]; r32[2] = a32[1]; r32[3] = b32[1]; },
+  PUNPCKHDQ: ({ r32, a32, b32 }) => { r32[0] = a32[2]; r32[1] = b32[2]; r32[2] = a32[3]; r32[3] = b32[3]; },
+  PUNPCKLQDQ: ({ r32, a32, b32 }) => { r32[0] = a32[0]; r32[1] = a32[1]; r32[2] = b32[0]; r32[3] = b32[1]; },
+  PUNPCKHQDQ: ({ r32, a32, b32 }) => { r32[0] = a32[2]; r32[1] = a32[3]; r32[2] = b32[2]; r32[3] = b32[3]; },
+  PACKSSWB: ({ r8, a16, b16 }) => { for (let k = 0; k < 8; k++) { r8[k] = sat8(a16[k]) & 0xff; r8[k + 8] = sat8(b16[k]) & 0xff; } },
+  PACKUSWB: ({ r8, a16, b16 }) => { for (let k = 0; k < 8; k++) { r8[k] = usat8(a16[k]); r8[k + 8] = usat8(b16[k]); } },
+  PACKSSDW: ({ r16, a32, b32 }) => { for (let k = 0; k < 4; k++) { r16[k] = sat16(a32[k]); r16[k + 4] = sat16(b32[k]); } },
+  PCMPGTB: ({ r8, as8, bs8 }) => { for (let k = 0; k < 16; k++) r8[k] = as8[k] > bs8[k] ? 0xff : 0; },
+  PCMPGTW: ({ r16, a16, b16 }) => { for (let k = 0; k < 8; k++) r16[k] = a16[k] > b16[k] ? -1 : 0; },
+  PCMPGTD: ({ r32, a32, b32 }) => { for (let k = 0; k < 4; k++) r32[k] = a32[k] > b32[k] ? -1 : 0; },
+  PCMPEQB: ({ r8, a8, b8 }) => { for (let k = 0; k < 16; k++) r8[k] = a8[k] === b8[k] ? 0xff : 0; },
+  PCMPEQW: ({ r16, a16, b16 }) => { for (let k = 0; k < 8; k++) r16[k] = a16[k] === b16[k] ? -1 : 0; },
+  PCMPEQD: ({ r32, a32, b32 }) => { for (let k = 0; k < 4; k++) r32[k] = a32[k] === b32[k] ? -1 : 0; },
+  PSRLW: (s) => shiftLanes(s, SHIFT_PSRLW, countOf(s.b32)),
+  PSRLD: (s) => shiftLanes(s, SHIFT_PSRLD, countOf(s.b32)),
+  PSRLQ: (s) => shiftLanes(s, SHIFT_PSRLQ, countOf(s.b32)),
+  PSRAW: (s) => shiftLanes(s, SHIFT_PSRAW, countOf(s.b32)),
+  PSRAD: (s) => shiftLanes(s, SHIFT_PSRAD, countOf(s.b32)),
+  PSLLW: (s) => shiftLanes(s, SHIFT_PSLLW, countOf(s.b32)),
+  PSLLD: (s) => shiftLanes(s, SHIFT_PSLLD, countOf(s.b32)),
+  PSLLQ: (s) => shiftLanes(s, SHIFT_PSLLQ, countOf(s.b32)),
+  PADDB: ({ r8, a8, b8 }) => { for (let k = 0; k < 16; k++) r8[k] = a8[k] + b8[k]; },
+  PADDW: ({ r16, a16, b16 }) => { for (let k = 0; k < 8; k++) r16[k] = a16[k] + b16[k]; },
+  PADDD: ({ r32, a32, b32 }) => { for (let k = 0; k < 4; k++) r32[k] = a32[k] + b32[k]; },
+  PADDQ: (s) => { addLanes64(s, false); },
+  PSUBB: ({ r8, a8, b8 }) => { for (let k = 0; k < 16; k++) r8[k] = a8[k] - b8[k]; },
+  PSUBW: ({ r16, a16, b16 }) => { for (let k = 0; k < 8; k++) r16[k] = a16[k] - b16[k]; },
+  PSUBD: ({ r32, a32, b32 }) => { for (let k = 0; k < 4; k++) r32[k] = a32[k] - b32[k]; },
+  PSUBQ: (s) => { addLanes64(s, true); },
+  PADDSB: ({ r8, as8, bs8 }) => { for (let k = 0; k < 16; k++) r8[k] = sat8(as8[k] + bs8[k]) & 0xff; },
+  PADDSW: ({ r16, a16, b16 }) => { for (let k = 0; k < 8; k++) r16[k] = sat16(a16[k] + b16[k]); },
+  PADDUSB: ({ r8, a8, b8 }) => { for (let k = 0; k < 16; k++) r8[k] = usat8(a8[k] + b8[k]); },
+  PADDUSW: ({ r16, au16, bu16 }) => { for (let k = 0; k < 8; k++) r16[k] = usat16(au16[k] + bu16[k]); },
+  PSUBSB: ({ r8, as8, bs8 }) => { for (let k = 0; k < 16; k++) r8[k] = sat8(as8[k] - bs8[k]) & 0xff; },
+  PSUBSW: ({ r16, a16, b16 }) => { for (let k = 0; k < 8; k++) r16[k] = sat16(a16[k] - b16[k]); },
+  PSUBUSB: ({ r8, a8, b8 }) => { for (let k = 0; k < 16; k++) r8[k] = usat8(a8[k] - b8[k]); },
+  PSUBUSW: ({ r16, au16, bu16 }) => { for (let k = 0; k < 8; k++) r16[k] = usat16(au16[k] - bu16[k]); },
+  PMULLW: ({ r16, a16, b16 }) => { for (let k = 0; k < 8; k++) r16[k] = Math.imul(a16[k], b16[k]); },
+  PMULHW: ({ r16, a16, b16 }) => { for (let k = 0; k < 8; k++) r16[k] = (a16[k] * b16[k]) >> 16; },
+  PMULHUW: ({ r16, au16, bu16 }) => { for (let k = 0; k < 8; k++) r16[k] = (au16[k] * bu16[k]) >>> 16; },
+  PMULUDQ: (s) => { mulLane(s, 0); mulLane(s, 2); },
+  PMADDWD: ({ r32, a16, b16 }) => { for (let k = 0; k < 4; k++) r32[k] = (a16[2 * k] * b16[2 * k] + a16[2 * k + 1] * b16[2 * k + 1]) | 0; },
+  PSADBW: (s) => {
+    for (let h = 0; h < 2; h++) {
+      let t = 0;
+      for (let k = 0; k < 8; k++) t += Math.abs(s.a8[h * 8 + k] - s.b8[h * 8 + k]);
+      s.r32[h * 2] = t; s.r32[h * 2 + 1] = 0;
+    }
+  },
+  PMINUB: ({ r8, a8, b8 }) => { for (let k = 0; k < 16; k++) r8[k] = Math.min(a8[k], b8[k]); },
+  PMAXUB: ({ r8, a8, b8 }) => { for (let k = 0; k < 16; k++) r8[k] = Math.max(a8[k], b8[k]); },
+  PMINSW: ({ r16, a16, b16 }) => { for (let k = 0; k < 8; k++) r16[k] = Math.min(a16[k], b16[k]); },
+  PMAXSW: ({ r16, a16, b16 }) => { for (let k = 0; k < 8; k++) r16[k] = Math.max(a16[k], b16[k]); },
+  PAVGB: ({ r8, a8, b8 }) => { for (let k = 0; k < 16; k++) r8[k] = (a8[k] + b8[k] + 1) >> 1; },
+  PAVGW: ({ r16, au16, bu16 }) => { for (let k = 0; k < 8; k++) r16[k] = (au16[k] + bu16[k] + 1) >> 1; },
+};
+/** The same by SSEINT sub (built once from constant data and never mutated): an indexed call. */
+const SSEINT_BY_SUB: readonly Lanes[] = SSEINT_NAMES.map((n) => SSEINT_OPS[n]);
+
 export function execSseInt(c: Cpu, i: Insn): void {
   sseAvailable(c);
+  const s = c.sse;
   const x = c.st.xmm;
   const g = i.reg * 4;
-  for (let k = 0; k < 4; k++) a32[k] = x[g + k];
-  loadW(c, i, b32, true);
-  const op = SSEINT_NAMES[i.sub];
-  switch (op) {
-    case 'PAND': for (let k = 0; k < 4; k++) r32[k] = a32[k] & b32[k]; break;
-    case 'PANDN': for (let k = 0; k < 4; k++) r32[k] = ~a32[k] & b32[k]; break;
-    case 'POR': for (let k = 0; k < 4; k++) r32[k] = a32[k] | b32[k]; break;
-    case 'PXOR': for (let k = 0; k < 4; k++) r32[k] = a32[k] ^ b32[k]; break;
-    case 'PUNPCKLBW': for (let k = 0; k < 8; k++) { r8[2 * k] = a8[k]; r8[2 * k + 1] = b8[k]; } break;
-    case 'PUNPCKHBW': for (let k = 0; k < 8; k++) { r8[2 * k] = a8[k + 8]; r8[2 * k + 1] = b8[k + 8]; } break;
-    case 'PUNPCKLWD': for (let k = 0; k < 4; k++) { r16[2 * k] = a16[k]; r16[2 * k + 1] = b16[k]; } break;
-    case 'PUNPCKHWD': for (let k = 0; k < 4; k++) { r16[2 * k] = a16[k + 4]; r16[2 * k + 1] = b16[k + 4]; } break;
-    case 'PUNPCKLDQ': r32[0] = a32[0]; r32[1] = b32[0]; r32[2] = a32[1]; r32[3] = b32[1]; break;
-    case 'PUNPCKHDQ': r32[0] = a32[2]; r32[1] = b32[2]; r32[2] = a32[3]; r32[3] = b32[3]; break;
-    case 'PUNPCKLQDQ': r32[0] = a32[0]; r32[1] = a32[1]; r32[2] = b32[0]; r32[3] = b32[1]; break;
-    case 'PUNPCKHQDQ': r32[0] = a32[2]; r32[1] = a32[3]; r32[2] = b32[2]; r32[3] = b32[3]; break;
-    case 'PACKSSWB': for (let k = 0; k < 8; k++) { r8[k] = sat8(a16[k]) & 0xff; r8[k + 8] = sat8(b16[k]) & 0xff; } break;
-    case 'PACKUSWB': for (let k = 0; k < 8; k++) { r8[k] = usat8(a16[k]); r8[k + 8] = usat8(b16[k]); } break;
-    case 'PACKSSDW': for (let k = 0; k < 4; k++) { r16[k] = sat16(a32[k]); r16[k + 4] = sat16(b32[k]); } break;
-    case 'PCMPGTB': for (let k = 0; k < 16; k++) r8[k] = as8[k] > bs8[k] ? 0xff : 0; break;
-    case 'PCMPGTW': for (let k = 0; k < 8; k++) r16[k] = a16[k] > b16[k] ? -1 : 0; break;
-    case 'PCMPGTD': for (let k = 0; k < 4; k++) r32[k] = a32[k] > b32[k] ? -1 : 0; break;
-    case 'PCMPEQB': for (let k = 0; k < 16; k++) r8[k] = a8[k] === b8[k] ? 0xff : 0; break;
-    case 'PCMPEQW': for (let k = 0; k < 8; k++) r16[k] = a16[k] === b16[k] ? -1 : 0; break;
-    case 'PCMPEQD': for (let k = 0; k < 4; k++) r32[k] = a32[k] === b32[k] ? -1 : 0; break;
-    case 'PSRLW': case 'PSRLD': case 'PSRLQ': case 'PSRAW': case 'PSRAD': case 'PSLLW': case 'PSLLD': case 'PSLLQ':
-      shiftLanes(op, countOf(b32)); break;
-    case 'PADDB': for (let k = 0; k < 16; k++) r8[k] = a8[k] + b8[k]; break;
-    case 'PADDW': for (let k = 0; k < 8; k++) r16[k] = a16[k] + b16[k]; break;
-    case 'PADDD': for (let k = 0; k < 4; k++) r32[k] = a32[k] + b32[k]; break;
-    case 'PADDQ': for (let k = 0; k < 2; k++) rb[k] = (ab[k] + bb[k]) & 0xffffffffffffffffn; break;
-    case 'PSUBB': for (let k = 0; k < 16; k++) r8[k] = a8[k] - b8[k]; break;
-    case 'PSUBW': for (let k = 0; k < 8; k++) r16[k] = a16[k] - b16[k]; break;
-    case 'PSUBD': for (let k = 0; k < 4; k++) r32[k] = a32[k] - b32[k]; break;
-    case 'PSUBQ': for (let k = 0; k < 2; k++) rb[k] = (ab[k] - bb[k]) & 0xffffffffffffffffn; break;
-    case 'PADDSB': for (let k = 0; k < 16; k++) r8[k] = sat8(as8[k] + bs8[k]) & 0xff; break;
-    case 'PADDSW': for (let k = 0; k < 8; k++) r16[k] = sat16(a16[k] + b16[k]); break;
-    case 'PADDUSB': for (let k = 0; k < 16; k++) r8[k] = usat8(a8[k] + b8[k]); break;
-    case 'PADDUSW': for (let k = 0; k < 8; k++) r16[k] = usat16(au16[k] + bu16[k]); break;
-    case 'PSUBSB': for (let k = 0; k < 16; k++) r8[k] = sat8(as8[k] - bs8[k]) & 0xff; break;
-    case 'PSUBSW': for (let k = 0; k < 8; k++) r16[k] = sat16(a16[k] - b16[k]); break;
-    case 'PSUBUSB': for (let k = 0; k < 16; k++) r8[k] = usat8(a8[k] - b8[k]); break;
-    case 'PSUBUSW': for (let k = 0; k < 8; k++) r16[k] = usat16(au16[k] - bu16[k]); break;
-    case 'PMULLW': for (let k = 0; k < 8; k++) r16[k] = Math.imul(a16[k], b16[k]); break;
-    case 'PMULHW': for (let k = 0; k < 8; k++) r16[k] = (a16[k] * b16[k]) >> 16; break;
-    case 'PMULHUW': for (let k = 0; k < 8; k++) r16[k] = (au16[k] * bu16[k]) >>> 16; break;
-    case 'PMULUDQ': for (let k = 0; k < 2; k++) rb[k] = BigInt(a32[2 * k] >>> 0) * BigInt(b32[2 * k] >>> 0); break;
-    case 'PMADDWD': for (let k = 0; k < 4; k++) r32[k] = (a16[2 * k] * b16[2 * k] + a16[2 * k + 1] * b16[2 * k + 1]) | 0; break;
-    case 'PSADBW': for (let h = 0; h < 2; h++) {
-      let s = 0;
-      for (let k = 0; k < 8; k++) s += Math.abs(a8[h * 8 + k] - b8[h * 8 + k]);
-      r32[h * 2] = s; r32[h * 2 + 1] = 0;
-    } break;
-    case 'PMINUB': for (let k = 0; k < 16; k++) r8[k] = Math.min(a8[k], b8[k]); break;
-    case 'PMAXUB': for (let k = 0; k < 16; k++) r8[k] = Math.max(a8[k], b8[k]); break;
-    case 'PMINSW': for (let k = 0; k < 8; k++) r16[k] = Math.min(a16[k], b16[k]); break;
-    case 'PMAXSW': for (let k = 0; k < 8; k++) r16[k] = Math.max(a16[k], b16[k]); break;
-    case 'PAVGB': for (let k = 0; k < 16; k++) r8[k] = (a8[k] + b8[k] + 1) >> 1; break;
-    case 'PAVGW': for (let k = 0; k < 8; k++) r16[k] = (au16[k] + bu16[k] + 1) >> 1; break;
-    default: throw new Fault(EXC.UD);
-  }
-  for (let k = 0; k < 4; k++) x[g + k] = r32[k];
+  for (let k = 0; k < 4; k++) s.a32[k] = x[g + k];
+  loadW(c, i, s.b32, true);
+  SSEINT_BY_SUB[i.sub](s);
+  for (let k = 0; k < 4; k++) x[g + k] = s.r32[k];
 }
 
 export function execSseShiftImm(c: Cpu, i: Insn): void {
   sseAvailable(c);
+  const s = c.sse;
+  const { a8, r8, a32, r32 } = s;
   const x = c.st.xmm;
   const d = i.rm * 4;
   for (let k = 0; k < 4; k++) a32[k] = x[d + k];
@@ -221,31 +299,36 @@ export function execSseShiftImm(c: Cpu, i: Insn): void {
   if (op === 'PSRLDQ' || op === 'PSLLDQ') {
     const n = Math.min(count, 16);
     for (let k = 0; k < 16; k++) {
-      const s = op === 'PSRLDQ' ? k + n : k - n;
-      r8[k] = s >= 0 && s < 16 ? a8[s] : 0;
+      const from = op === 'PSRLDQ' ? k + n : k - n;
+      r8[k] = from >= 0 && from < 16 ? a8[from] : 0;
     }
-  } else shiftLanes(op, count);
+  } else shiftLanes(s, SHIFTI_KIND[i.sub], count);
   for (let k = 0; k < 4; k++) x[d + k] = r32[k];
 }
 
 export function execPshuf(c: Cpu, i: Insn): void {
   sseAvailable(c);
+  const { b16, r16, b32, r32 } = c.sse;
   const x = c.st.xmm;
   loadW(c, i, b32, true);
   const imm = i.imm & 0xff;
   const op = PSHUF_NAMES[i.sub];
-  for (let k = 0; k < 4; k++) r32[k] = b32[k];
-  if (op === 'PSHUFD') for (let k = 0; k < 4; k++) r32[k] = b32[(imm >> (2 * k)) & 3];
-  else {
-    const base = op === 'PSHUFHW' ? 4 : 0;
-    for (let k = 0; k < 4; k++) r16[base + k] = b16[base + ((imm >> (2 * k)) & 3)];
+  if (op === 'PSHUFD') {
+    // Straight into the destination (b is a copy of the source, so they may be the same register).
+    const g = i.reg * 4;
+    x[g] = b32[imm & 3]; x[g + 1] = b32[(imm >> 2) & 3]; x[g + 2] = b32[(imm >> 4) & 3]; x[g + 3] = b32[(imm >> 6) & 3];
+    return;
   }
+  for (let k = 0; k < 4; k++) r32[k] = b32[k];
+  const base = op === 'PSHUFHW' ? 4 : 0;
+  for (let k = 0; k < 4; k++) r16[base + k] = b16[base + ((imm >> (2 * k)) & 3)];
   const g = i.reg * 4;
   for (let k = 0; k < 4; k++) x[g + k] = r32[k];
 }
 
 export function execPmovmskb(c: Cpu, i: Insn): void {
   sseAvailable(c);
+  const { a8, a32 } = c.sse;
   const x = c.st.xmm;
   for (let k = 0; k < 4; k++) a32[k] = x[i.rm * 4 + k];
   let m = 0;
@@ -255,6 +338,7 @@ export function execPmovmskb(c: Cpu, i: Insn): void {
 
 export function execUnpckps(c: Cpu, i: Insn, high: boolean): void {
   sseAvailable(c);
+  const { a32, b32 } = c.sse;
   const x = c.st.xmm;
   const g = i.reg * 4;
   for (let k = 0; k < 4; k++) a32[k] = x[g + k];
