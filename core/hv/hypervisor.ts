@@ -12,6 +12,7 @@ import { dispatchHypercall } from './hypercall.js';
 import { VpStageTwo, VtlProtection } from './protection.js';
 import { SynicMessages, checkHigherVtlInterrupts, deliverIntercept } from './intercept.js';
 import type { InterceptInfo } from '../x86/cpu.js';
+import { SyntheticTimer, STIMER_COUNT, readStimerMsr, stimerDeadlineNs, stimerTick, writeStimerMsr } from './stimer.js';
 
 /** Hypercall page layout (OpenVMM's; spec/vsm.md 1.1). VsmCodePageOffsets reports these. */
 export const HYPERCALL_PAGE = {
@@ -38,7 +39,13 @@ export type HvEvent =
   | { kind: 'hypercall'; vp: number; vtl: number; code: number; status: number }
   | { kind: 'protection'; vp: number; vtl: number; gpn: number; mask: number }
   | { kind: 'intercept'; vp: number; vtl: number; type: number; gpa: number; access: number; register: number; ripLo: number; ripHi: number }
-  | { kind: 'vtl-switch'; vp: number; from: number; to: number; reason: number; ripBeforeLo: number; ripBeforeHi: number; ripAfterLo: number; ripAfterHi: number };
+  | { kind: 'vtl-switch'; vp: number; from: number; to: number; reason: number; ripBeforeLo: number; ripBeforeHi: number; ripAfterLo: number; ripAfterHi: number }
+  | { kind: 'timer'; vp: number; vtl: number; timer: number; direct: boolean; vector: number; sint: number; expiration: number; delivered: boolean }
+  | { kind: 'message'; vp: number; vtl: number; sint: number; type: number; queued: boolean }
+  | { kind: 'ipi'; vp: number; vtl: number; targetVtl: number; vector: number; targets: number[]; via: 'hypercall' }
+  | { kind: 'tlb-lock'; vp: number; vtl: number; locked: boolean; by: number }
+  | { kind: 'flush'; vp: number; vtl: number; targets: number[]; targetVtls: number; blocked: boolean }
+  | { kind: 'vina'; vp: number; vtl: number; vector: number };
 
 /** Synthetic-MSR state private to one VTL of one VP (spec/vsm.md 5.1). */
 export class VtlHvState {
@@ -50,8 +57,7 @@ export class VtlHvState {
   siefpLo = 0; siefpHi = 0;
   simpLo = 0; simpHi = 0;
   readonly sint = new Uint32Array(16).fill(0x10000);
-  readonly stimerConfig = new Float64Array(4);
-  readonly stimerCount = new Float64Array(4);
+  readonly stimer: SyntheticTimer[] = Array.from({ length: STIMER_COUNT }, () => new SyntheticTimer());
   /** VsmVina (written by this VTL). */
   vina = 0;
 
@@ -108,6 +114,10 @@ export class Hypervisor {
     for (let v = 0; v < this.maxVtl; v++) this.protection.push(new VtlProtection(this, v, machine.mem.pages));
     // Every lower-VTL access port checks its protections (VTL0's exists from the start).
     for (const vp of machine.vps) vp.vtls[0]!.cpu.mmu.stage2 = new VpStageTwo(this, this.protection[0], vp.index);
+    // Synthetic timers are deadlines of their VP like its APIC timers.
+    for (const vp of machine.vps) {
+      vp.hvTimers = { nextDeadlineNs: () => stimerDeadlineNs(this, vp), tick: (now) => stimerTick(this, vp, now) };
+    }
   }
 
   // ---- Snapshots --------------------------------------------------------------------------------
@@ -128,7 +138,7 @@ export class Hypervisor {
           guestOsIdLo: t.guestOsIdLo, guestOsIdHi: t.guestOsIdHi, hypercallLo: t.hypercallLo, hypercallHi: t.hypercallHi,
           vpAssistLo: t.vpAssistLo, vpAssistHi: t.vpAssistHi, refTscLo: t.refTscLo, refTscHi: t.refTscHi,
           scontrol: t.scontrol, siefpLo: t.siefpLo, siefpHi: t.siefpHi, simpLo: t.simpLo, simpHi: t.simpHi,
-          sint: Array.from(t.sint), vina: t.vina,
+          sint: Array.from(t.sint), vina: t.vina, stimer: t.stimer.map((x) => x.save()),
         })),
       })),
     };
@@ -156,6 +166,8 @@ export class Hypervisor {
           (d as unknown as Record<string, number>)[key] = t[key] as number;
         }
         d.sint.set(t.sint as number[]);
+        const timers = t.stimer as ReturnType<SyntheticTimer['save']>[] | undefined;
+        d.stimer.forEach((x, k) => x.restore(timers?.[k] ?? { config: 0, countLo: 0, countHi: 0, expiration: -1 }));
       });
     });
   }
@@ -170,12 +182,12 @@ export class Hypervisor {
       case 0x40000001: out[0] = HV_CPUID_INTERFACE_SIGNATURE; return true;
       case 0x40000002: out[0] = 19041; out[1] = 0x000a0000; return true; // build, version 10.0
       case 0x40000003:
-        // EAX: TIME_REF_COUNT(1) SynIC(2) APIC MSRs(4) hypercall MSRs(5) VP index(6) reference TSC(9)
-        // frequency MSRs(11). EBX: AccessVsm(16) AccessVpRegisters(17) FastHypercallOutput(19).
-        // EDX: XMM fast input(4), XMM fast output(15). Synthetic timers are not implemented: not advertised.
-        out[0] = (1 << 1) | (1 << 2) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 9) | (1 << 11);
+        // EAX: TIME_REF_COUNT(1) SynIC(2) synthetic timers(3) APIC MSRs(4) hypercall MSRs(5) VP index(6)
+        // reference TSC(9) frequency MSRs(11). EBX: AccessVsm(16) AccessVpRegisters(17)
+        // FastHypercallOutput(19). EDX: XMM fast input(4), XMM fast output(15), direct synthetic timers(19).
+        out[0] = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 9) | (1 << 11);
         out[1] = (1 << 16) | (1 << 17) | (1 << 19);
-        out[3] = (1 << 4) | (1 << 15);
+        out[3] = (1 << 4) | (1 << 15) | (1 << 19);
         return true;
       case 0x40000004: out[1] = 0xffffffff; return true; // never notify long spin waits
       case 0x40000005: out[0] = this.machine.vps.length; out[1] = this.machine.vps.length; return true;
@@ -222,7 +234,10 @@ export class Hypervisor {
       case HvMsr.HV_X64_MSR_GUEST_IDLE: return set(0);
     }
     if (idx >= HvMsr.HV_X64_MSR_SINT0 && idx <= HvMsr.HV_X64_MSR_SINT15) return set(s.sint[idx - HvMsr.HV_X64_MSR_SINT0]);
-    if (idx >= HvMsr.HV_X64_MSR_STIMER0_CONFIG && idx <= HvMsr.HV_X64_MSR_STIMER3_COUNT) return false; // not implemented
+    if (idx >= HvMsr.HV_X64_MSR_STIMER0_CONFIG && idx <= HvMsr.HV_X64_MSR_STIMER3_COUNT) {
+      const v = readStimerMsr(this, vp, vtl, idx - HvMsr.HV_X64_MSR_STIMER0_CONFIG);
+      return set(v.lo, v.hi);
+    }
     if (idx >= HvMsr.HV_X64_MSR_CRASH_P0 && idx <= HvMsr.HV_X64_MSR_CRASH_CTL) return set(0);
     return false;
   }
@@ -279,6 +294,9 @@ export class Hypervisor {
       if (!(lo & 0x10000) && vector < 16) return false;
       s.sint[idx - HvMsr.HV_X64_MSR_SINT0] = lo & 0x700ff;
       return true;
+    }
+    if (idx >= HvMsr.HV_X64_MSR_STIMER0_CONFIG && idx <= HvMsr.HV_X64_MSR_STIMER3_COUNT) {
+      return writeStimerMsr(this, vp, vtl, idx - HvMsr.HV_X64_MSR_STIMER0_CONFIG, lo, hi);
     }
     if (idx >= HvMsr.HV_X64_MSR_CRASH_P0 && idx <= HvMsr.HV_X64_MSR_CRASH_CTL) return true;
     return false;

@@ -15,6 +15,7 @@ import { HvRegisterName as R } from './defs/registers.js';
 export const HV_MESSAGE = {
   NONE: 0,
   GPA_INTERCEPT: 0x80000001,
+  TIMER_EXPIRED: 0x80000010,
   MSR_INTERCEPT: 0x80010001,
   REGISTER_INTERCEPT: 0x80010006,
 } as const;
@@ -111,7 +112,19 @@ export class SynicMessages {
     const q = this.queue.get(key) ?? [];
     q.push({ type, payload });
     this.queue.set(key, q);
-    return this.deliver(vp, vtl, sint);
+    const now = this.deliver(vp, vtl, sint);
+    this.hv.observe?.({ kind: 'message', vp: vp.index, vtl, sint, type, queued: !now });
+    return now;
+  }
+
+  /** Whether a message posted now would go straight into the slot (SIMP on, slot free, nothing queued). */
+  slotFree(vp: Vp, vtl: number, sint: number): boolean {
+    const q = this.queue.get(`${vp.index}/${vtl}/${sint}`);
+    if (q && q.length) return false;
+    const s = this.hv.vps[vp.index].vtl[vtl];
+    if (!(s.simpLo & 1)) return false;
+    const slot = (s.simpHi >>> 0) * 4294967296 + ((s.simpLo & ~0xfff) >>> 0) + sint * 256;
+    return slot + 256 <= this.hv.machine.mem.size && this.hv.machine.mem.read32(slot) === HV_MESSAGE.NONE;
   }
 
   /** Try to move the oldest queued message into its slot and raise the SINT. */
@@ -129,6 +142,12 @@ export class SynicMessages {
       return false;
     }
     const m = q.shift()!;
+    if (m.type === HV_MESSAGE.TIMER_EXPIRED && m.payload.length >= 24) {
+      // A timer message that waited for its slot carries the time it was actually delivered.
+      const t = Math.floor(vp.nowNs() / 100);
+      const d = new DataView(m.payload.buffer, m.payload.byteOffset);
+      d.setUint32(16, t % 4294967296, true); d.setUint32(20, Math.floor(t / 4294967296), true);
+    }
     const header = new Uint8Array(16);
     const hd = new DataView(header.buffer);
     hd.setUint32(0, m.type, true);

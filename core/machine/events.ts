@@ -3,7 +3,7 @@
 
 export type MachineEvent =
   | { kind: 'serial'; icount: number; vp: number; byte: number }
-  | { kind: 'vp-start'; icount: number; vp: number; ripLo: number; ripHi: number; reason: 'boot' | 'sipi' }
+  | { kind: 'vp-start'; icount: number; vp: number; ripLo: number; ripHi: number; reason: 'boot' | 'sipi' | 'hypercall'; vtl?: number }
   | { kind: 'vp-halt'; icount: number; vp: number }
   | { kind: 'debug-exit'; icount: number; vp: number; value: number }
   | { kind: 'triple-fault'; icount: number; vp: number; detail: string }
@@ -13,7 +13,21 @@ export type MachineEvent =
   | { kind: 'hypercall'; icount: number; vp: number; vtl: number; code: number; status: number }
   | { kind: 'protection'; icount: number; vp: number; vtl: number; gpn: number; mask: number }
   | { kind: 'intercept'; icount: number; vp: number; vtl: number; type: number; gpa: number; access: number; register: number; ripLo: number; ripHi: number }
-  | { kind: 'vtl-switch'; icount: number; vp: number; from: number; to: number; reason: number; ripBeforeLo: number; ripBeforeHi: number; ripAfterLo: number; ripAfterHi: number };
+  | { kind: 'vtl-switch'; icount: number; vp: number; from: number; to: number; reason: number; ripBeforeLo: number; ripBeforeHi: number; ripAfterLo: number; ripAfterHi: number }
+  /** The CPU of (vp, vtl) took an external interrupt (vector) from its local APIC. */
+  | { kind: 'interrupt'; icount: number; vp: number; vtl: number; vector: number }
+  /** A synthetic timer of (vp, vtl) expired: to `vector` (direct mode) or as a message to `sint`. */
+  | { kind: 'timer'; icount: number; vp: number; vtl: number; timer: number; direct: boolean; vector: number; sint: number; expiration: number; delivered: boolean }
+  /** A SynIC message for (vp, vtl, sint) was posted; `queued` when its slot was busy. */
+  | { kind: 'message'; icount: number; vp: number; vtl: number; sint: number; type: number; queued: boolean }
+  /** An IPI sent by (vp, vtl) to `targetVtl` of the `targets` VPs (APIC ICR or synthetic cluster IPI). */
+  | { kind: 'ipi'; icount: number; vp: number; vtl: number; targetVtl: number; vector: number; targets: number[]; via: 'apic' | 'hypercall' }
+  /** The TLB of `vtl` on `vp` was locked or unlocked by VTL `by` (spec/vsm.md 8). */
+  | { kind: 'tlb-lock'; icount: number; vp: number; vtl: number; locked: boolean; by: number }
+  /** A flush hypercall by (vp, vtl) of the `targets` VPs' TLBs (bit n of targetVtls = VTL n); `blocked` on a TLB lock. */
+  | { kind: 'flush'; icount: number; vp: number; vtl: number; targets: number[]; targetVtls: number; blocked: boolean }
+  /** VINA: a VTL0 interrupt became pending while (vp) ran `vtl`; `vector` was raised there. */
+  | { kind: 'vina'; icount: number; vp: number; vtl: number; vector: number };
 
 export interface MachineObserver {
   event(e: MachineEvent): void;

@@ -91,9 +91,12 @@ export class Vp implements Clock {
     return this.sliceStartNs + (this.retired() - this.sliceStartRetired);
   }
 
-  /** Earliest timer deadline over all VTLs' APICs. */
+  /** The hypervisor's timers of this VP (synthetic timers of every VTL), if there is a hypervisor. */
+  hvTimers: { nextDeadlineNs(): number; tick(nowNs: number): void } | null = null;
+
+  /** Earliest timer deadline over all VTLs' APICs and the hypervisor's timers. */
   nextDeadlineNs(): number {
-    let d = Infinity;
+    let d = this.hvTimers ? this.hvTimers.nextDeadlineNs() : Infinity;
     for (const c of this.vtls) if (c) d = Math.min(d, c.apic.nextDeadlineNs());
     return d;
   }
@@ -101,5 +104,6 @@ export class Vp implements Clock {
   tick(): void {
     const now = this.nowNs();
     for (const c of this.vtls) if (c) c.apic.tick(now);
+    if (this.hvTimers) this.hvTimers.tick(now);
   }
 }
