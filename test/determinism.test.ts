@@ -41,12 +41,17 @@ async function expectReproducible(args: string[]): Promise<Hashed> {
   return a;
 }
 
+/** VSM guests of issue 4 (timers, IPIs, TLB lock): reproducible at every quantum, same output at any quantum. */
+const VSM_GUESTS: { name: string; smp: number }[] = [
+  { name: 'vsm-timers', smp: 2 },
+];
+
 let fixtures: Record<string, string> = {};
 let serialInput = Buffer.alloc(0);
 const scratch = scratchDir('determinism');
 
 beforeAll(() => {
-  requireBuilt(['hello', 'exceptions', 'smp', 'apic-timer'].map((n) => guestImage(n)));
+  requireBuilt(['hello', 'exceptions', 'smp', 'apic-timer', ...VSM_GUESTS.map((g) => g.name)].map((n) => guestImage(n)));
   fixtures = buildAsmFixtures(scratch.dir);
   // Several FIFOs' worth of bytes, so input enters the UART over many scheduling rounds.
   serialInput = Buffer.concat([Buffer.from('0123456789abcdef'.repeat(40)), Buffer.from([4])]);
@@ -85,6 +90,21 @@ describe.concurrent('vsmrr run --hash is reproducible', { timeout: SLOW }, () =>
       const r = await expectReproducible([guestImage('smp'), '--smp', String(smp), '--quantum', String(quantum)]);
       expect(r.status, describeRun(r.run)).toBe(0);
       expect(r.run.stdout.toString()).toMatch(/^SUMMARY: \d+ passed, 0 failed$/m);
+    });
+  }
+});
+
+describe.concurrent('VSM guests: reproducible, and their serial output does not depend on the quantum', { timeout: SLOW }, () => {
+  for (const g of VSM_GUESTS) {
+    it(`${g.name} --smp ${g.smp} with --quantum 1, 137 and the default`, async () => {
+      const runs: Hashed[] = [];
+      for (const q of [[], ['--quantum', '1'], ['--quantum', '137']]) {
+        const r = await expectReproducible([guestImage(g.name), '--smp', String(g.smp), ...q]);
+        expect(r.status, describeRun(r.run)).toBe(0);
+        expect(r.run.stdout.toString()).toMatch(/^SUMMARY: \d+ passed, 0 failed$/m);
+        runs.push(r);
+      }
+      for (const r of runs.slice(1)) expect(r.run.stdout.toString()).toBe(runs[0].run.stdout.toString());
     });
   }
 });

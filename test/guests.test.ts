@@ -53,6 +53,7 @@ const GUESTS: GuestSpec[] = [
   { name: 'vsm-intercept', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-intercept.c' },
   { name: 'vsm-translate', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-translate.c' },
   { name: 'vsm-fuzz', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-fuzz.c' },
+  { name: 'vsm-timers', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-timers.c' },
 ];
 const spec = (name: string): GuestSpec => GUESTS.find((g) => g.name === name)!;
 
