@@ -7,7 +7,8 @@ import { DEFAULT_RECORD, recordRun } from '../recorder/recorder.js';
 import { replay } from '../recorder/replay.js';
 import { ConsoleOutput, UsageError, buildMachine, exitStatus, parseInteger, parseRunArgs } from './run.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../recorder/version.js';
+import { VERSION } from '../recorder/version.js';
 
 export const RECORD_HELP = `usage: vsmrr record IMAGE -o TRACE [run options]
 

@@ -4,6 +4,7 @@
 import { Machine, type MachineConfig, type StopReason } from '../core/machine/machine.js';
 import type { MachineEvent } from '../core/machine/events.js';
 import { TraceError, type TraceReader } from './trace.js';
+import { applyWrite, decodeWrite, type DebuggerWrite } from './inputs.js';
 
 export interface ReplayResult {
   stop: StopReason;
@@ -24,14 +25,46 @@ export function machineFromTrace(t: TraceReader): Machine {
   };
   const m = new Machine(config, t.image().bytes);
   for (const input of t.inputs()) {
-    if (input.kind !== 'serial' || input.icount !== 0) throw new TraceError(`${t.path}: unsupported input '${input.kind}' at icount ${input.icount}`);
-    m.queueSerialInput(input.data);
+    if (input.kind === 'serial' && input.icount === 0) m.queueSerialInput(input.data);
+    else if (input.kind !== 'mem-write' && input.kind !== 'reg-write') throw new TraceError(`${t.path}: unsupported input '${input.kind}' at icount ${input.icount}`);
   }
+  traceInputs(t); // validates the debugger writes
   return m;
+}
+
+/** The debugger writes of a trace, in order (applied by whoever runs the machine, at their counts). */
+export function traceInputs(t: TraceReader): { icount: number; write: DebuggerWrite }[] {
+  const out: { icount: number; write: DebuggerWrite }[] = [];
+  for (const input of t.inputs()) {
+    if (input.kind !== 'mem-write' && input.kind !== 'reg-write') continue;
+    if (!Number.isSafeInteger(input.icount) || input.icount < 0) throw new TraceError(`${t.path}: damaged inputs (icount ${input.icount})`);
+    try { out.push({ icount: input.icount, write: decodeWrite(input.kind, input.data) }); } catch (e) {
+      throw new TraceError(`${t.path}: damaged inputs (${(e as Error).message} at icount ${input.icount})`);
+    }
+  }
+  return out;
+}
+
+/** Where a recording ends: its final instruction count and how the machine stopped (null: it did not stop by itself). */
+export function traceEnd(t: TraceReader): { icount: number; reason: StopReason | null } {
+  const hashes = t.hashes();
+  const last = hashes.length ? hashes[hashes.length - 1].icount : 0;
+  if (!t.complete) return { icount: last, reason: null };
+  const icount = Number(t.meta.final_icount ?? last);
+  let reason: StopReason | null = null;
+  try {
+    const s = JSON.parse(t.meta.stop ?? 'null') as StopReason | { kind: 'detached' } | null;
+    if (s && s.kind !== 'detached' && s.kind !== 'max-insns') reason = s as StopReason;
+  } catch { throw new TraceError(`${t.path}: damaged summary (stop reason)`); }
+  if (!Number.isSafeInteger(icount) || icount < 0) throw new TraceError(`${t.path}: damaged summary (final_icount)`);
+  return { icount, reason };
 }
 
 export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: MachineEvent) => void; maxInsns?: number }): ReplayResult {
   const m = machineFromTrace(t);
+  const inputs = traceInputs(t);
+  let nextInput = 0;
+  const applyInputs = () => { while (nextInput < inputs.length && inputs[nextInput].icount <= m.icount()) applyWrite(m, inputs[nextInput++].write); };
   // With --verify every replayed event is compared with the recorded one at the same index.
   const recordedEvents = opts.verify ? t.events().map((r) => r.event) : [];
   let next = recordedEvents.length && (recordedEvents[0] as { kind?: string; reason?: string }).reason === 'boot' ? 1 : 0;
@@ -51,7 +84,6 @@ export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: Ma
   // instruction counts so that the replayed TLB matches the recorded one exactly.
   const checkpointsAt = new Set(t.checkpoints().map((c) => c.icount));
   m.mem.takeDirtyPages();
-  const recordedEnd = Number(t.meta.final_icount ?? NaN);
   let divergence: ReplayResult['divergence'] = null;
   let checked = 0;
   const check = () => {
@@ -63,14 +95,20 @@ export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: Ma
       if (mine !== h && !divergence) divergence = { icount: m.icount(), recorded: h, replayed: mine };
     }
   };
+  applyInputs();
   check();
   let stop: StopReason = { kind: 'max-insns' };
   const points = hashes.map((h) => h.icount).filter((x) => x > 0);
-  const limit = opts.maxInsns ?? (t.complete ? Infinity : recordedEnd || (points.length ? points[points.length - 1] : 0));
-  for (const p of [...points, Infinity]) {
+  // A recording that ended by the machine stopping replays to that stop; one that ended otherwise
+  // (killed, --max-insns, a debugger detaching from a live session) to its last instruction.
+  const end = traceEnd(t);
+  const limit = opts.maxInsns ?? (end.reason ? Infinity : end.icount);
+  const stops = [...new Set([...points, ...inputs.map((i) => i.icount)])].sort((a, b) => a - b);
+  for (const p of [...stops, Infinity]) {
     const target = Math.min(p, limit);
     if (target <= m.icount()) continue;
     stop = m.run(target);
+    applyInputs();
     check();
     if (stop.kind !== 'max-insns' || m.icount() >= limit || divergence) break;
   }

@@ -2,8 +2,14 @@
 // Positions are global instruction counts. The timeline keeps machine snapshots (checkpoints) as the
 // machine runs forward; going back means restoring the nearest checkpoint at or before the target and
 // running forward to it. Checkpoints are dense near the present and thin out into the past.
+//
+// Debugger stops live here too: breakpoints (linear addresses, checked before an instruction runs),
+// watchpoints (checked on every data access while any is set; the stop comes after the accessing
+// instruction) and inputs (debugger writes applied at their instruction count, also when a stretch of
+// time is run again after a seek).
 
 import type { Machine, MachineSnapshot, StopReason } from '../core/machine/machine.js';
+import type { WatchHook } from '../core/memory/phys.js';
 
 export interface TimelineOptions {
   /** Take a checkpoint every this many instructions when running forward. */
@@ -14,12 +20,54 @@ export interface TimelineOptions {
 
 export const DEFAULT_TIMELINE: TimelineOptions = { checkpointEvery: 2_000_000, maxCheckpoints: 12 };
 
+/** A linear address as the CPU's breakpoint set keys it: hi as a signed int32, so canonical addresses are exact. */
+export function addressKey(addr: bigint): number {
+  const v = BigInt.asIntN(64, addr);
+  return Number(v >> 32n) * 4294967296 + Number(v & 0xffffffffn);
+}
+
+/** The 64-bit address of an address key. */
+export function keyAddress(key: number): bigint {
+  return BigInt.asUintN(64, BigInt(key));
+}
+
+export type WatchKind = 'write' | 'read' | 'access';
+
+export interface Watchpoint {
+  id: number;
+  /** Linear address (address key, see addressKey) or guest-physical address. */
+  addr: number;
+  len: number;
+  kind: WatchKind;
+  physical: boolean;
+  /** Only accesses made by this VTL (undefined: any). */
+  vtl?: number;
+}
+
+export interface WatchHit {
+  watch: Watchpoint;
+  vp: number;
+  vtl: number;
+  /** The address of the access that touched the watched range (linear key, or GPA for physical watches). */
+  addr: number;
+  write: boolean;
+}
+
 /** Why a timeline operation stopped. */
 export type TimelineStop =
   | { kind: 'position'; icount: number }
   | { kind: 'breakpoint'; icount: number; vp: number; addr: number }
+  | { kind: 'watchpoint'; icount: number; vp: number; hit: WatchHit }
+  /** Someone else asked the machine to stop (the session's event trap). */
+  | { kind: 'requested'; icount: number; vp: number }
   | { kind: 'start'; icount: 0 }
-  | { kind: 'end'; icount: number; reason: StopReason };
+  | { kind: 'end'; icount: number; reason: StopReason | null };
+
+/** A debugger write, applied when the machine reaches its instruction count. */
+export interface TimelineInput {
+  icount: number;
+  apply(m: Machine): void;
+}
 
 interface Checkpoint {
   icount: number;
@@ -31,23 +79,43 @@ interface Checkpoint {
 export class Timeline {
   readonly machine: Machine;
   private readonly cps: Checkpoint[] = [];
-  /** The end of the run, once reached (the machine stopped by itself). */
-  private end: { icount: number; reason: StopReason } | null = null;
-  /** Breakpoints: linear addresses (as numbers), applied in every VP and VTL. */
+  /** The end of the run, once reached (the machine stopped by itself), or the end of a replayed trace. */
+  private end: { icount: number; reason: StopReason | null } | null = null;
+  /** Breakpoints: address keys (see addressKey), applied in every VP and VTL. */
   readonly breakpoints = new Set<number>();
+  readonly watchpoints = new Map<number, Watchpoint>();
+  private readonly inputs: TimelineInput[] = [];
+  /** Index of the first input not yet applied to the machine's current history. */
+  private nextInput = 0;
+  /** The watchpoint hit that stopped the machine, if any. */
+  private hit: WatchHit | null = null;
+  private readonly watchHook: WatchHook;
 
   constructor(machine: Machine, private readonly opts: TimelineOptions = DEFAULT_TIMELINE) {
     this.machine = machine;
+    this.watchHook = { access: (lo, hi, gpa, size, write) => this.onAccess(lo, hi, gpa, size, write) };
     this.checkpoint();
   }
 
   position(): number { return this.machine.icount(); }
 
-  private checkpoint(): void {
+  /** Where the history ends, once known (the machine stopped, or the end of a trace). */
+  endPosition(): number | null { return this.end?.icount ?? null; }
+
+  /** How the machine stopped by itself at the end, if it did. */
+  endReason(): StopReason | null { return this.end?.reason ?? null; }
+
+  /** Replay of a trace: running stops at `icount` as the recording did. */
+  setEnd(icount: number, reason: StopReason | null): void { this.end = { icount, reason }; }
+
+  // ---- Checkpoints ------------------------------------------------------------------------------
+
+  checkpoint(): void {
     const m = this.machine;
     const at = m.icount();
-    if (this.cps.some((c) => c.icount === at)) return;
+    const existing = this.cps.findIndex((c) => c.icount === at);
     const cp = { icount: at, snap: m.save(), retired: m.vps.map((v) => v.retired()) };
+    if (existing >= 0) { this.cps[existing] = cp; return; }
     const k = this.cps.findIndex((c) => c.icount > at);
     if (k < 0) this.cps.push(cp); else this.cps.splice(k, 0, cp);
     // Thin out: drop the older checkpoint whose neighbours are closest, never the first or the newest.
@@ -66,50 +134,136 @@ export class Timeline {
   private restore(cp: Checkpoint): void {
     this.machine.restore(cp.snap);
     for (const vp of this.machine.vps) for (const c of vp.vtls) if (c) c.cpu.skipBreakpointOnce = false;
+    this.nextInput = this.inputs.findIndex((i) => i.icount > cp.icount);
+    if (this.nextInput < 0) this.nextInput = this.inputs.length;
   }
 
-  private applyBreakpoints(on: boolean): void {
-    for (const vp of this.machine.vps) for (const c of vp.vtls) if (c) c.cpu.breakpoints = on && this.breakpoints.size ? this.breakpoints : null;
+  private restoreAtOrBefore(target: number): void {
+    let cp = this.cps[0];
+    for (const c of this.cps) if (c.icount <= target) cp = c;
+    this.restore(cp);
   }
 
-  /** The CPU that is stopped at a breakpoint (after run() returned a breakpoint stop). */
-  private breakpointCpu(vp: number) { return this.machine.vps[vp].cpu; }
+  // ---- Inputs -----------------------------------------------------------------------------------
 
   /**
-   * Run forward to `target` (or to the end), taking checkpoints on the way. With `breakpoints`, stop
-   * before executing an instruction at a breakpoint address.
+   * Apply a debugger write now and keep it as part of history: it is applied again whenever the
+   * machine passes this position. Only at the end of the known history (the live edge).
    */
-  forward(target: number, breakpoints = false): TimelineStop {
+  addInput(input: TimelineInput): void {
+    if (input.icount !== this.position()) throw new Error('an input applies at the current position');
+    input.apply(this.machine);
+    this.inputs.push(input);
+    this.nextInput = this.inputs.length;
+    // A checkpoint here would hold the state before the write: take it again.
+    if (this.cps.some((c) => c.icount === input.icount)) this.checkpoint();
+  }
+
+  /** Inputs recorded before the session started (a trace's), applied from the start. */
+  loadInputs(inputs: TimelineInput[]): void {
+    this.inputs.push(...inputs);
+    this.inputs.sort((a, b) => a.icount - b.icount);
+    this.nextInput = 0;
+    this.applyInputsHere();
+    this.checkpoint();
+  }
+
+  private applyInputsHere(): void {
     const m = this.machine;
+    while (this.nextInput < this.inputs.length && this.inputs[this.nextInput].icount <= m.icount()) {
+      this.inputs[this.nextInput++].apply(m);
+    }
+  }
+
+  private nextInputAt(): number {
+    return this.nextInput < this.inputs.length ? this.inputs[this.nextInput].icount : Infinity;
+  }
+
+  // ---- Breakpoints and watchpoints ----------------------------------------------------------------
+
+  private onAccess(lo: number, hi: number, gpa: number, size: number, write: boolean): void {
+    if (this.hit) return;
+    const m = this.machine;
+    const vp = m.runningVp();
+    if (!vp) return;
+    for (const w of this.watchpoints.values()) {
+      if (w.kind === 'write' && !write) continue;
+      if (w.kind === 'read' && write) continue;
+      if (w.vtl !== undefined && w.vtl !== vp.activeVtl) continue;
+      let a: number;
+      if (w.physical) a = gpa;
+      else if (lo === -1 && hi === -1) continue;
+      else a = (hi | 0) * 4294967296 + (lo >>> 0);
+      if (a + size <= w.addr || a >= w.addr + w.len) continue;
+      this.hit = { watch: w, vp: vp.index, vtl: vp.activeVtl, addr: Math.max(a, w.addr), write };
+      m.stopAfterInstruction({ kind: 'debugger', vp: vp.index });
+      return;
+    }
+  }
+
+  private arm(on: { breakpoints: boolean; watches: boolean }): void {
+    const m = this.machine;
+    const bps = on.breakpoints && this.breakpoints.size ? this.breakpoints : null;
+    for (const vp of m.vps) for (const c of vp.vtls) if (c) c.cpu.breakpoints = bps;
+    m.mem.setWatch(on.watches && this.watchpoints.size ? this.watchHook : null);
+    this.hit = null;
+  }
+
+  private disarm(): void {
+    for (const vp of this.machine.vps) for (const c of vp.vtls) if (c) c.cpu.breakpoints = null;
+    if (this.machine.mem.watch) this.machine.mem.setWatch(null);
+  }
+
+  /** Let the next forward run execute past a breakpoint at VP `vp`'s current instruction. */
+  skipBreakpointAt(vp: number): void {
+    this.machine.vps[vp].cpu.skipBreakpointOnce = true;
+  }
+
+  // ---- Moving -------------------------------------------------------------------------------------
+
+  /**
+   * Run forward to `target` (or to the end), taking checkpoints and applying inputs on the way. With
+   * `stops`, stop before an instruction at a breakpoint address and after one that touched a watched
+   * range.
+   */
+  forward(target: number, stops: boolean | { breakpoints: boolean; watches: boolean } = false): TimelineStop {
+    const m = this.machine;
+    const on = typeof stops === 'boolean' ? { breakpoints: stops, watches: stops } : stops;
+    if (this.end && target > this.end.icount) target = this.end.icount;
+    this.applyInputsHere();
     if (this.end && m.icount() >= this.end.icount) return { kind: 'end', icount: this.end.icount, reason: this.end.reason };
-    this.applyBreakpoints(breakpoints);
+    this.arm(on);
     try {
       for (;;) {
         const now = m.icount();
         const nextCp = (Math.floor(now / this.opts.checkpointEvery) + 1) * this.opts.checkpointEvery;
-        const stop = m.run(Math.min(target, nextCp));
+        const stop = m.run(Math.min(target, nextCp, this.nextInputAt()));
+        this.applyInputsHere();
         if (stop.kind === 'breakpoint') {
-          const cpu = this.breakpointCpu(stop.vp);
+          const cpu = m.vps[stop.vp].cpu;
           cpu.skipBreakpointOnce = true;
-          return { kind: 'breakpoint', icount: m.icount(), vp: stop.vp, addr: (cpu.st.ripHi >>> 0) * 4294967296 + (cpu.st.ripLo >>> 0) };
+          return { kind: 'breakpoint', icount: m.icount(), vp: stop.vp, addr: (cpu.st.ripHi | 0) * 4294967296 + (cpu.st.ripLo >>> 0) };
+        }
+        if (stop.kind === 'debugger') {
+          if (m.icount() >= nextCp) this.checkpoint();
+          const hit = this.hit;
+          this.hit = null;
+          return hit ? { kind: 'watchpoint', icount: m.icount(), vp: hit.vp, hit } : { kind: 'requested', icount: m.icount(), vp: stop.vp };
         }
         if (stop.kind !== 'max-insns' && stop.kind !== 'vp-limit') {
           this.end = { icount: m.icount(), reason: stop };
           return { kind: 'end', icount: m.icount(), reason: stop };
         }
         if (m.icount() >= nextCp) this.checkpoint();
+        if (this.end && m.icount() >= this.end.icount) return { kind: 'end', icount: this.end.icount, reason: this.end.reason };
         if (m.icount() >= target) return { kind: 'position', icount: m.icount() };
       }
-    } finally { this.applyBreakpoints(false); }
+    } finally { this.disarm(); }
   }
 
   /** Go to an exact position (forward or backward). */
   seek(target: number): TimelineStop {
-    const m = this.machine;
-    if (target < m.icount()) {
-      const cp = [...this.cps].reverse().find((c) => c.icount <= target)!;
-      this.restore(cp);
-    }
+    if (target < this.machine.icount()) this.restoreAtOrBefore(target);
     return this.forward(target);
   }
 
@@ -119,56 +273,97 @@ export class Timeline {
     const r = m.vps[vp].retired();
     if (r === 0) return { kind: 'start', icount: 0 };
     const here = m.icount();
-    const cp = [...this.cps].reverse().find((c) => c.icount < here && c.retired[vp] <= r - 1)!;
+    let cp = this.cps[0];
+    for (const c of this.cps) if (c.icount < here && c.retired[vp] <= r - 1) cp = c;
     this.restore(cp);
     m.vpLimit = { vp, retired: r - 1 };
     try {
-      const stop = m.run(here);
-      if (stop.kind !== 'vp-limit' && m.vps[vp].retired() !== r - 1) {
-        throw new Error(`reverse step of VP ${vp} did not reach its instruction ${r - 1} (${stop.kind} at ${m.icount()})`);
+      for (;;) {
+        const stop = m.run(Math.min(here, this.nextInputAt()));
+        this.applyInputsHere();
+        if (stop.kind === 'max-insns' && m.icount() < here) continue;
+        if (stop.kind !== 'vp-limit' && m.vps[vp].retired() !== r - 1) {
+          throw new Error(`reverse step of VP ${vp} did not reach its instruction ${r - 1} (${stop.kind} at ${m.icount()})`);
+        }
+        break;
       }
     } finally { m.vpLimit = null; }
     return { kind: 'position', icount: m.icount() };
   }
 
-  /** Step VP `vp` forward by one instruction. */
-  step(vp: number): TimelineStop {
+  /** Step VP `vp` forward by one instruction; with `watches`, say whether it touched a watched range. */
+  step(vp: number, watches = false): TimelineStop {
     const m = this.machine;
+    this.applyInputsHere();
+    if (this.end && m.icount() >= this.end.icount) return { kind: 'end', icount: this.end.icount, reason: this.end.reason };
     const r = m.vps[vp].retired();
     m.vpLimit = { vp, retired: r + 1 };
+    this.arm({ breakpoints: false, watches });
     try {
-      const stop = m.run(Infinity);
+      const stop = m.run(this.end ? this.end.icount : Infinity);
+      this.applyInputsHere();
+      if (stop.kind === 'debugger') {
+        const hit = this.hit;
+        this.hit = null;
+        if (hit) return { kind: 'watchpoint', icount: m.icount(), vp: hit.vp, hit };
+        if (m.vps[vp].retired() !== r + 1) return { kind: 'requested', icount: m.icount(), vp: stop.vp };
+      }
+      if (stop.kind === 'max-insns' && this.end) return { kind: 'end', icount: this.end.icount, reason: this.end.reason };
       if (stop.kind !== 'vp-limit') { this.end = { icount: m.icount(), reason: stop }; return { kind: 'end', icount: m.icount(), reason: stop }; }
-    } finally { m.vpLimit = null; }
+    } finally { m.vpLimit = null; this.disarm(); }
     return { kind: 'position', icount: m.icount() };
+  }
+
+  /** The checkpoint intervals [from, to) covering [0, here), newest first (the last one ends at here). */
+  intervalsBefore(here: number): [number, number][] {
+    const starts = this.cps.map((c) => c.icount).filter((x) => x < here);
+    const out: [number, number][] = [];
+    for (let i = starts.length - 1; i >= 0; i--) out.push([starts[i], i + 1 < starts.length ? starts[i + 1] : here]);
+    return out;
   }
 
   /**
-   * Run backwards to the last breakpoint hit before the current position: scan checkpoint intervals
-   * from the newest back, replaying each with breakpoints on and keeping its last hit.
+   * The newest breakpoint or watchpoint stop with lower < icount in the interval starting at checkpoint
+   * `from`, replaying it to `to` with stops on: breakpoint stops before `here` (one at here is where
+   * the search started), watchpoint stops (after the access) up to here. Null when there is none.
+   * Leaves the machine somewhere in the interval.
+   */
+  scanInterval(from: number, to: number, here: number, lower: number, on: { breakpoints: boolean; watches: boolean }): TimelineStop | null {
+    const cp = this.cps.find((c) => c.icount === from);
+    if (!cp) throw new Error(`no checkpoint at ${from}`);
+    this.restore(cp);
+    let last: TimelineStop | null = null;
+    for (;;) {
+      const s = this.forward(to, on);
+      if (s.kind === 'breakpoint') { if (s.icount >= here) break; if (s.icount > lower) last = s; continue; }
+      if (s.kind === 'watchpoint') { if (s.icount > here) break; if (s.icount > lower) last = s; if (s.icount >= to) break; continue; }
+      break;
+    }
+    return last;
+  }
+
+  /** The newest breakpoint or watchpoint stop in (lower, here), or null (the machine is left somewhere). */
+  lastStopBefore(here: number, lower: number, on: { breakpoints: boolean; watches: boolean }): TimelineStop | null {
+    for (const [from, to] of this.intervalsBefore(here)) {
+      if (to <= lower) break;
+      const s = this.scanInterval(from, to, here, lower, on);
+      if (s) return s;
+    }
+    return null;
+  }
+
+  /**
+   * Run backwards to the last breakpoint hit before the current position (the start of the recording
+   * when there is none). Kept for callers that need nothing else; the session builds on lastStopBefore.
    */
   reverseContinue(): TimelineStop {
-    const m = this.machine;
-    const here = m.icount();
-    const starts = this.cps.map((c) => c.icount).filter((x) => x < here);
-    for (let i = starts.length - 1; i >= 0; i--) {
-      const from = starts[i];
-      const to = i + 1 < starts.length ? starts[i + 1] : here;
-      this.restore(this.cps.find((c) => c.icount === from)!);
-      let hits = 0, lastHit: TimelineStop | null = null;
-      for (;;) {
-        const s = this.forward(to, true);
-        if (s.kind !== 'breakpoint' || s.icount >= here) break;
-        hits++; lastHit = s;
-      }
-      if (lastHit) {
-        // Replay the interval again and stop at that same hit.
-        this.restore(this.cps.find((c) => c.icount === from)!);
-        for (let k = 0; k < hits; k++) {
-          const s = this.forward(to, true);
-          if (k === hits - 1) return s;
-        }
-      }
+    const here = this.position();
+    const s = this.lastStopBefore(here, -1, { breakpoints: true, watches: false });
+    if (s && s.kind === 'breakpoint') {
+      this.seek(s.icount);
+      // seek() reaches the position by count; the breakpoint's VP is the one to resume past it.
+      this.skipBreakpointAt(s.vp);
+      return s;
     }
     this.restore(this.cps[0]);
     return { kind: 'start', icount: 0 };

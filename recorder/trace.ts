@@ -110,6 +110,11 @@ export class TraceWriter {
     this.db.prepare('INSERT OR REPLACE INTO checkpoints (icount, base, encoding, data) VALUES (?, ?, ?, ?)').run(icount, base, encoding, Buffer.from(data));
   }
 
+  bookmark(icount: number, vp: number, name: string): void {
+    this.flush();
+    this.db.prepare('INSERT INTO bookmarks (icount, vp, name) VALUES (?, ?, ?)').run(icount, vp, name);
+  }
+
   /** Commit buffered events (a recording killed later keeps everything up to here). */
   flush(): void {
     if (!this.pending.length) return;
@@ -214,6 +219,10 @@ export class TraceReader {
       if (!r) throw new TraceError(`${this.path}: no checkpoint at icount ${icount}`);
       return { base: r.base, encoding: r.encoding, data: new Uint8Array(r.data) };
     });
+  }
+
+  bookmarks(): { icount: number; vp: number | null; name: string }[] {
+    return this.guard('bookmarks', () => this.db.prepare('SELECT icount, vp, name FROM bookmarks ORDER BY id').all() as { icount: number; vp: number | null; name: string }[]);
   }
 
   close(): void { this.db.close(); }

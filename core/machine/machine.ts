@@ -64,6 +64,7 @@ export type StopReason =
   | { kind: 'max-insns' }
   | { kind: 'deadlock'; detail: string }
   | { kind: 'breakpoint'; vp: number }
+  | { kind: 'debugger'; vp: number }
   | { kind: 'vp-limit'; vp: number };
 
 export class Machine {
@@ -322,6 +323,7 @@ export class Machine {
       // The hypervisor may switch VTLs first (an interrupt for a higher VTL), so the context is
       // looked up after it.
       if (this.beforeRun) this.beforeRun(vp);
+      if (this.stop) break;
       const cpu = vp.cpu;
       if (cpu.st.halted) {
         if (cpu.canTakeInterrupt()) {
@@ -386,6 +388,18 @@ export class Machine {
     this.current = null;
     return ran ? 'ran' : 'idle';
   }
+
+  /**
+   * Stop run() once the instruction executing now has completed (a debugger watchpoint saw one of
+   * its accesses). Called from inside the access.
+   */
+  stopAfterInstruction(reason: StopReason): void {
+    if (!this.stop) this.stop = reason;
+    this.current?.cpu.requestExit();
+  }
+
+  /** The VP whose instructions are executing now (inside run()), or null. */
+  runningVp(): Vp | null { return this.current; }
 
   /** Stop run() when VP `vp` has retired `retired` instructions in all (set by the timeline). */
   vpLimit: { vp: number; retired: number } | null = null;

@@ -11,6 +11,22 @@ export interface WriteTranslationHolder {
   flushWrites(): void;
   /** Decoded code was dropped somewhere: forget cached fetch state. */
   codeChanged?(): void;
+  /** Debugger watchpoints were switched on or off (see PhysMem.setWatch). */
+  watchChanged?(on: boolean): void;
+}
+
+/**
+ * Debugger data watchpoints, as the machine's owner supplies them. While a hook is installed every
+ * data access leaves the TLB fast paths (the TLB contents stay exactly as they are, so the guest sees
+ * no difference) and reaches `access`, which decides whether it touches a watched range.
+ */
+export interface WatchHook {
+  /**
+   * A guest data access of `size` bytes: the linear address as int32 halves (linHi = -1 and linLo = -1
+   * for a guest-physical access made by the hypervisor on the guest's behalf) and its guest-physical
+   * address.
+   */
+  access(linLo: number, linHi: number, gpa: number, size: number, write: boolean): void;
 }
 
 export class PhysMem {
@@ -43,6 +59,15 @@ export class PhysMem {
 
   registerWriteHolder(h: WriteTranslationHolder): void {
     this.holders.push(h);
+  }
+
+  /** The installed watchpoint hook, or null. */
+  watch: WatchHook | null = null;
+
+  /** Install (or with null remove) the debugger's watchpoint hook for every access port. */
+  setWatch(hook: WatchHook | null): void {
+    this.watch = hook;
+    for (const h of this.holders) h.watchChanged?.(hook !== null);
   }
 
   isRam(addr: number, size: number): boolean {

@@ -68,10 +68,23 @@ export class Mmu implements WriteTranslationHolder {
   /** Number of stage-1 walks performed (for statistics). */
   walks = 0;
 
+  /**
+   * OR-ed into the tag a lookup compares: 0 normally, 2 while watchpoints are installed. Tags are
+   * page-aligned (or EMPTY = 1), so with bit 1 set no lookup hits: every access takes the slow path,
+   * which checks the watchpoints, while the TLB itself is left exactly as the guest made it.
+   */
+  private missBit = 0;
+
   constructor(private readonly st: CpuState, private readonly mem: PhysMem) {
     this.dv = mem.dv;
     this.ram = mem.ram;
     mem.registerWriteHolder(this);
+    this.missBit = mem.watch !== null ? 2 : 0;
+  }
+
+  watchChanged(on: boolean): void {
+    this.missBit = on ? 2 : 0;
+    this.onFlush();
   }
 
   // ---- Snapshots --------------------------------------------------------------------------------
@@ -135,7 +148,7 @@ export class Mmu implements WriteTranslationHolder {
   /** The TLB entry translating lo/hi for `kind` at the current privilege, or -1. */
   private slot(lo: number, hi: number, kind: number): number {
     const k = (this.st.cpl === 3 ? 3 + kind : kind) * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
-    return this.tagLo[k] === (lo & ~0xfff) && this.tagHi[k] === (hi | 0) ? k : -1;
+    return this.tagLo[k] === ((lo & ~0xfff) | this.missBit) && this.tagHi[k] === (hi | 0) ? k : -1;
   }
 
   read8(lo: number, hi: number): number {
@@ -237,18 +250,24 @@ export class Mmu implements WriteTranslationHolder {
   // ---- Slow paths -------------------------------------------------------------------------------
 
   private slowRead(lo: number, hi: number, size: number, access: number): number {
+    const watch = this.mem.watch;
     if (((lo & 0xfff) + size) > PAGE_SIZE) {
       let v = 0;
       for (let i = size - 1; i >= 0; i--) {
         const blo = (lo + i) | 0, bhi = (lo >>> 0) + i > 0xffffffff ? (hi + 1) | 0 : hi;
-        v = v * 256 + this.physRead(this.translate(blo, bhi, access), 1);
+        const gpa = this.translate(blo, bhi, access);
+        if (watch !== null) watch.access(blo, bhi, gpa, 1, false);
+        v = v * 256 + this.physRead(gpa, 1);
       }
       return v;
     }
-    return this.physRead(this.translate(lo, hi, access), size);
+    const gpa = this.translate(lo, hi, access);
+    if (watch !== null) watch.access(lo, hi, gpa, size, false);
+    return this.physRead(gpa, size);
   }
 
   private slowWrite(lo: number, hi: number, size: number, v: number): void {
+    const watch = this.mem.watch;
     if (((lo & 0xfff) + size) > PAGE_SIZE) {
       // Translate every byte first: a fault on the second page must not leave a partial write.
       const addrs: number[] = [];
@@ -256,10 +275,15 @@ export class Mmu implements WriteTranslationHolder {
         const blo = (lo + i) | 0, bhi = (lo >>> 0) + i > 0xffffffff ? (hi + 1) | 0 : hi;
         addrs.push(this.translate(blo, bhi, ACCESS.WRITE));
       }
-      for (let i = 0; i < size; i++) this.physWrite(addrs[i], 1, (v >>> (8 * i)) & 0xff);
+      for (let i = 0; i < size; i++) {
+        if (watch !== null) watch.access((lo + i) | 0, (lo >>> 0) + i > 0xffffffff ? (hi + 1) | 0 : hi, addrs[i], 1, true);
+        this.physWrite(addrs[i], 1, (v >>> (8 * i)) & 0xff);
+      }
       return;
     }
-    this.physWrite(this.translate(lo, hi, ACCESS.WRITE), size, v);
+    const gpa = this.translate(lo, hi, ACCESS.WRITE);
+    if (watch !== null) watch.access(lo, hi, gpa, size, true);
+    this.physWrite(gpa, size, v);
   }
 
   physRead(pa: number, size: number): number {
@@ -279,6 +303,7 @@ export class Mmu implements WriteTranslationHolder {
   physReadChecked(gpa: number, size: number): number {
     const page = gpa - (gpa % PAGE_SIZE);
     if (this.stage2 && !this.stage2.allows(page, ACCESS.READ, false)) throw this.stage2.violation(gpa, ACCESS.READ, -1, -1);
+    if (this.mem.watch !== null) this.mem.watch.access(-1, -1, gpa, size, false);
     return this.physRead(gpa, size);
   }
 
@@ -286,6 +311,7 @@ export class Mmu implements WriteTranslationHolder {
   physWriteChecked(gpa: number, size: number, v: number): void {
     const page = gpa - (gpa % PAGE_SIZE);
     if (this.stage2 && !this.stage2.allows(page, ACCESS.WRITE, false)) throw this.stage2.violation(gpa, ACCESS.WRITE, -1, -1);
+    if (this.mem.watch !== null) this.mem.watch.access(-1, -1, gpa, size, true);
     this.physWrite(gpa, size, v);
   }
 

@@ -77,7 +77,7 @@ export class Cpu {
   eventPending = false;
   /** Set by handlers that want the run loop to return after the current instruction. */
   exitCode: ExitCode | -1 = -1;
-  /** Linear addresses where the loop stops before executing (debugger breakpoints), as lo/hi pairs. */
+  /** Linear addresses where the loop stops before executing (debugger breakpoints): hi as a signed int32 × 2^32 + lo, exact for canonical addresses. */
   breakpoints: Set<number> | null = null;
   /** Scratch for CPUID and MSR reads. */
   readonly out4 = new Uint32Array(4);
@@ -179,7 +179,7 @@ export class Cpu {
       if (this.eventPending === true && this.checkEvents()) continue;
       if (st.halted === true) return EXIT.HALT;
       const lo = st.ripLo | 0, hi = st.ripHi | 0;
-      if (this.breakpoints !== null && this.breakpoints.has((hi >>> 0) * 4294967296 + (lo >>> 0))) {
+      if (this.breakpoints !== null && this.breakpoints.has((hi | 0) * 4294967296 + (lo >>> 0))) {
         if (!this.skipBreakpointOnce) return EXIT.STOP;
         this.skipBreakpointOnce = false;
       }

@@ -30,22 +30,23 @@ describe('session', () => {
 
   it('step and reverse-step move one VP by one instruction; the start of the recording is a stop', () => {
     const s = live('hello', 1);
-    const r0 = s.registers(0, 0)!;
+    const r0 = s.readRegister(0, 0, 'rip');
     const st = s.step(0);
     expect(st).toMatchObject({ reason: 'step', vp: 0 });
-    expect((s.registers(0, 0)!.ripLo as number)).not.toBe(r0.ripLo);
+    expect(s.readRegister(0, 0, 'rip')).not.toBe(r0);
     s.reverseStep(0);
-    expect(s.registers(0, 0)!.ripLo).toBe(r0.ripLo);
-    expect(s.reverseStep(0)).toEqual({ reason: 'start-of-recording', icount: 0 });
+    expect(s.readRegister(0, 0, 'rip')).toBe(r0);
+    expect(s.reverseStep(0)).toEqual({ reason: 'start-of-recording', icount: 0, vp: 0, vtl: 0 });
   });
 
   it('reads memory through the page tables and physically', () => {
     const s = live('hello', 1);
     s.continue({ limit: 30_000 });
-    const regs = s.registers(0, 0)!;
-    const bytes = s.readVirtual(0, 0, regs.ripLo as number, regs.ripHi as number, 4);
-    expect(bytes.every((b) => b !== null)).toBe(true);
-    expect(s.readPhysical(0x100000, 4).length).toBe(4);
-    expect(s.registers(0, 1)).toBeNull();
+    const rip = s.readRegister(0, 0, 'rip');
+    const bytes = s.readMemory({ vp: 0, vtl: 0 }, rip, 4);
+    expect(bytes.length).toBe(4);
+    const gpa = s.translate(0, 0, rip)!;
+    expect(Array.from(s.readMemory('physical', BigInt(gpa), 4))).toEqual(Array.from(bytes));
+    expect(() => s.readRegisters(0, 1)).toThrow(/VP 0 has no VTL1/);
   });
 });
