@@ -30,6 +30,8 @@ export interface HypercallRequest {
 export interface HypercallResult {
   status: number;
   repsCompleted?: number;
+  /** The call cannot complete yet (a flush waiting for a TLB lock): no result, RIP stays on the VMCALL. */
+  blocked?: boolean;
 }
 
 /** Sizes a handler declares so the dispatcher can fetch and store its blocks. */
@@ -152,6 +154,7 @@ export function dispatchHypercall(hv: Hypervisor, vp: Vp): void {
     }
     if (outBytes > 0) output = new DataView(new ArrayBuffer(outBytes));
     const result = handler.run({ hv, vp, vtl, code, fast, repCount, repStart, input, varHeaderBytes: varHeader * 8, output });
+    if (result.blocked) return;
     if (outBytes > 0) {
       try { writeGpa(cpu, outGpa, output); } catch (e) {
         if (hv.isAccessViolation(e)) { finish(S.HV_STATUS_ACCESS_DENIED); return; }
@@ -162,6 +165,7 @@ export function dispatchHypercall(hv: Hypervisor, vp: Vp): void {
     return;
   }
   const result = handler.run({ hv, vp, vtl, code, fast, repCount, repStart, input, varHeaderBytes: varHeader * 8, output });
+  if (result.blocked) return;
   if (xmmOut >= 0) {
     for (let k = 0; k < outBytes; k += 4) st.xmm[xmmOut * 4 + k / 4] = output.getInt32(k, true);
   }

@@ -12,6 +12,7 @@ import { dispatchHypercall } from './hypercall.js';
 import { VpStageTwo, VtlProtection } from './protection.js';
 import { SynicMessages, checkHigherVtlInterrupts, deliverIntercept } from './intercept.js';
 import type { InterceptInfo } from '../x86/cpu.js';
+import { flushBlockedBy, TLB_LOCKED } from './flush.js';
 import { SyntheticTimer, STIMER_COUNT, readStimerMsr, stimerDeadlineNs, stimerTick, writeStimerMsr } from './stimer.js';
 
 /** Hypercall page layout (OpenVMM's; spec/vsm.md 1.1). VsmCodePageOffsets reports these. */
@@ -76,6 +77,13 @@ export class VpHvState {
   crInterceptCr0Mask = 0; crInterceptCr4Mask = 0;
   /** VsmVpSecureConfigVtlN, indexed by the lower VTL N. */
   readonly secureConfig: number[] = [];
+  /**
+   * A flush hypercall of this VP's VTL `blockedVtl` waits for a TLB lock (spec/vsm.md 8): the VTLs
+   * (bit mask) of the target VPs it flushes. -1: not blocked.
+   */
+  blockedVtl = -1;
+  blockedTargets: number[] = [];
+  blockedVtls = 0;
 
   constructor(vtlCount: number) {
     for (let v = 0; v < vtlCount; v++) { this.vtl.push(new VtlHvState()); this.secureConfig.push(0); }
@@ -134,6 +142,7 @@ export class Hypervisor {
       vps: this.vps.map((v) => ({
         enabledVtls: v.enabledVtls, crInterceptControlLo: v.crInterceptControlLo, crInterceptControlHi: v.crInterceptControlHi,
         crInterceptCr0Mask: v.crInterceptCr0Mask, crInterceptCr4Mask: v.crInterceptCr4Mask, secureConfig: [...v.secureConfig],
+        blockedVtl: v.blockedVtl, blockedTargets: [...v.blockedTargets], blockedVtls: v.blockedVtls,
         vtl: v.vtl.map((t) => ({
           guestOsIdLo: t.guestOsIdLo, guestOsIdHi: t.guestOsIdHi, hypercallLo: t.hypercallLo, hypercallHi: t.hypercallHi,
           vpAssistLo: t.vpAssistLo, vpAssistHi: t.vpAssistHi, refTscLo: t.refTscLo, refTscHi: t.refTscHi,
@@ -159,6 +168,9 @@ export class Hypervisor {
       v.crInterceptControlLo = o.crInterceptControlLo as number; v.crInterceptControlHi = o.crInterceptControlHi as number;
       v.crInterceptCr0Mask = o.crInterceptCr0Mask as number; v.crInterceptCr4Mask = o.crInterceptCr4Mask as number;
       (o.secureConfig as number[]).forEach((x, n) => { v.secureConfig[n] = x; });
+      v.blockedVtl = (o.blockedVtl as number | undefined) ?? -1;
+      v.blockedTargets = [...((o.blockedTargets as number[] | undefined) ?? [])];
+      v.blockedVtls = (o.blockedVtls as number | undefined) ?? 0;
       (o.vtl as Record<string, unknown>[]).forEach((t, n) => {
         const d = v.vtl[n];
         for (const key of ['guestOsIdLo', 'guestOsIdHi', 'hypercallLo', 'hypercallHi', 'vpAssistLo', 'vpAssistHi', 'refTscLo',
@@ -374,6 +386,43 @@ export class Hypervisor {
 
   /** Before each slice of a VP: enter a higher VTL that has an interrupt pending. */
   beforeRun(vp: Vp): void { checkHigherVtlInterrupts(this, vp); }
+
+  /** A flush hypercall of `vp` in `vtl` must wait for TLB locks on `targets` (flush.ts). */
+  blockFlush(vp: Vp, vtl: number, targets: number[], vtls: number): void {
+    const s = this.vps[vp.index];
+    const first = s.blockedVtl < 0;
+    s.blockedVtl = vtl; s.blockedTargets = targets; s.blockedVtls = vtls;
+    if (first) this.observe?.({ kind: 'flush', vp: vp.index, vtl, targets, targetVtls: vtls, blocked: true });
+  }
+
+  /** Whether `vp` is held in a flush hypercall (a pure query; mayRun() also releases it). */
+  isBlocked(vp: Vp): boolean { return this.vps[vp.index].blockedVtl >= 0; }
+
+  /**
+   * Whether the machine may run `vp` now. A VP blocked in a flush hypercall stays off the CPU (its RIP
+   * on the VMCALL) until the TLB locks it waits for are gone, or until it can take an interrupt; it
+   * then re-executes the VMCALL. A pure function of the state, so the schedule stays deterministic.
+   */
+  mayRun(vp: Vp): boolean {
+    const s = this.vps[vp.index];
+    if (s.blockedVtl < 0) return true;
+    if (vp.activeVtl === s.blockedVtl && !vp.cpu.canTakeInterrupt()) {
+      for (const k of s.blockedTargets) {
+        for (let v = 0; v <= this.maxVtl; v++) if ((s.blockedVtls >> v) & 1 && flushBlockedBy(this, k, v, s.blockedVtl)) return false;
+      }
+    }
+    s.blockedVtl = -1; s.blockedTargets = []; s.blockedVtls = 0;
+    return true;
+  }
+
+  /** Set or clear VsmVpSecureConfigVtlN.tlb_locked of `vtl` on VP `vp` (reported when it changes). */
+  setTlbLock(vp: number, vtl: number, locked: boolean, by: number): void {
+    const old = this.vps[vp].secureConfig[vtl] ?? 0;
+    const now = locked ? old | TLB_LOCKED : old & ~TLB_LOCKED;
+    if (now === old) return;
+    this.vps[vp].secureConfig[vtl] = now;
+    this.observe?.({ kind: 'tlb-lock', vp, vtl, locked, by });
+  }
 
   /** Whether an MSR read by VTL0 is intercepted by VTL1 (the read bits of CrInterceptControl). */
   interceptsRead(vp: Vp, vtl: number, index: number): boolean {

@@ -205,6 +205,7 @@ export function writeRegister(hv: Hypervisor, vp: Vp, vtl: number, caller: numbe
   if (name >= R.VsmVpSecureConfigVtl0 && name <= R.VsmVpSecureConfigVtl0 + 14) {
     const n = name - R.VsmVpSecureConfigVtl0;
     if (n >= caller) return S.HV_STATUS_INVALID_PARAMETER;
+    hv.setTlbLock(vp.index, n, (lo & 2) !== 0, caller);
     vs.secureConfig[n] = lo & 0xf;
     hv.machine.flushAllTranslations(); // MBEC may have changed what a fetch needs
     return S.HV_STATUS_SUCCESS;

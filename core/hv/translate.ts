@@ -76,7 +76,7 @@ function makeHandler(ex: boolean): HypercallHandler {
       }
       const gpn = Math.floor(gpa / 4096);
       if (result === TRANSLATE_RESULT.SUCCESS && flags & FLAG.TLB_FLUSH_INHIBIT && vtl < caller) {
-        hv.vps[index].secureConfig[vtl] |= 2; // TLB locked until the next VTL return (spec/vsm.md 8)
+        hv.setTlbLock(index, vtl, true, caller); // TLB locked until the next VTL return (spec/vsm.md 8)
       }
       out.setUint32(0, result, true);
       if (result === TRANSLATE_RESULT.SUCCESS) {

@@ -21,6 +21,7 @@ import { advanceRip } from './hypercall.js';
 import { writeRegister, readRegister } from './registers.js';
 import { modifyVtlProtectionMask } from './protection.js';
 import { translateVirtualAddress, translateVirtualAddressEx } from './translate.js';
+import { flushVirtualAddressList, flushVirtualAddressListEx, flushVirtualAddressSpace, flushVirtualAddressSpaceEx } from './flush.js';
 
 const S = HvStatus;
 
@@ -107,7 +108,7 @@ export function vtlReturn(hv: Hypervisor, vp: Vp): void {
     to.lo[1] = mem.read32(page + 0x18) | 0; to.hi[1] = mem.read32(page + 0x1c) | 0;
   }
   // Side effects of a return: the TLB lock VTL1 held on VTL0 is released; VINA auto-reset.
-  hv.vps[vp.index].secureConfig[from - 1] &= ~2;
+  hv.setTlbLock(vp.index, from - 1, false, from);
   const vina = hv.vps[vp.index].vtl[from].vina;
   if (vina & (1 << 9) && page >= 0) hv.machine.mem.write8(page + 0x0c, hv.machine.mem.read8(page + 0x0c) & ~1);
 }
@@ -301,6 +302,10 @@ const setVpRegisters: HypercallHandler = {
 
 export const VSM_HANDLERS: Partial<Record<number, HypercallHandler>> = {
   [HvCall.HvCallModifyVtlProtectionMask]: modifyVtlProtectionMask,
+  [HvCall.HvCallFlushVirtualAddressSpace]: flushVirtualAddressSpace,
+  [HvCall.HvCallFlushVirtualAddressList]: flushVirtualAddressList,
+  [HvCall.HvCallFlushVirtualAddressSpaceEx]: flushVirtualAddressSpaceEx,
+  [HvCall.HvCallFlushVirtualAddressListEx]: flushVirtualAddressListEx,
   [HvCall.HvCallSendSyntheticClusterIpi]: sendSyntheticClusterIpi,
   [HvCall.HvCallSendSyntheticClusterIpiEx]: sendSyntheticClusterIpiEx,
   [HvCall.HvCallTranslateVirtualAddress]: translateVirtualAddress,

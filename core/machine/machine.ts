@@ -130,6 +130,7 @@ export class Machine {
       const hv = this.hv;
       this.hypercall = (vp) => hv.hypercall(vp);
       this.beforeRun = (vp) => hv.beforeRun(vp);
+      this.mayRun = (vp) => hv.mayRun(vp);
       hv.observe = (e) => this.emit({ ...e, icount: this.icount() } as MachineEvent);
     }
     this.boot(image);
@@ -302,8 +303,15 @@ export class Machine {
       let next = Infinity;
       for (const vp of this.vps) if (vp.state === VP_STATE.RUNNING) next = Math.min(next, vp.nextDeadlineNs());
       if (next === Infinity) {
+        // The idle round is over: a later run() (after a debugger write, say) starts the next one, in
+        // which every VP looks at its state again.
+        this.roundNs = roundEnd;
         const alive = this.vps.filter((v) => v.state === VP_STATE.RUNNING);
-        return { kind: 'deadlock', detail: alive.length ? `all VPs halted with nothing to wake them (VP ${alive.map((v) => v.index).join(', ')} in HLT)` : 'no VP is running' };
+        const blocked = this.hv ? alive.filter((v) => this.hv!.isBlocked(v)).map((v) => v.index) : [];
+        const halted = alive.map((v) => v.index).filter((k) => !blocked.includes(k));
+        const what = [halted.length ? `VP ${halted.join(', ')} in HLT` : '', blocked.length ? `VP ${blocked.join(', ')} blocked on a TLB lock` : '']
+          .filter((x) => x).join('; ');
+        return { kind: 'deadlock', detail: alive.length ? `all VPs halted with nothing to wake them (${what})` : 'no VP is running' };
       }
       this.roundNs = Math.max(roundEnd, next - (next % 1));
     }
@@ -324,6 +332,13 @@ export class Machine {
       // looked up after it.
       if (this.beforeRun) this.beforeRun(vp);
       if (this.stop) break;
+      // A VP the hypervisor holds (a flush hypercall waiting for a TLB lock) idles like a halted one.
+      if (this.mayRun && !this.mayRun(vp)) {
+        const dl = vp.nextDeadlineNs();
+        if (dl >= roundEnd) { vp.sliceStartNs = roundEnd; vp.sliceStartRetired = vp.retired(); break; }
+        vp.sliceStartNs = Math.max(dl, vp.nowNs()); vp.sliceStartRetired = vp.retired();
+        continue;
+      }
       const cpu = vp.cpu;
       if (cpu.st.halted) {
         if (cpu.canTakeInterrupt()) {
@@ -406,6 +421,9 @@ export class Machine {
 
   /** Hook for the hypervisor: may switch VTLs before a slice (pending VTL1 interrupts). */
   beforeRun: ((vp: Vp) => void) | null = null;
+
+  /** Hook for the hypervisor: whether a VP may run now (false while it is blocked in a hypercall). */
+  mayRun: ((vp: Vp) => boolean) | null = null;
 
   private checkInitSipi(vp: Vp): void {
     const apic = vp.apic0;
