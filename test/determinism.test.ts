@@ -44,6 +44,8 @@ async function expectReproducible(args: string[]): Promise<Hashed> {
 /** VSM guests of issue 4 (timers, IPIs, TLB lock): reproducible at every quantum, same output at any quantum. */
 const VSM_GUESTS: { name: string; smp: number }[] = [
   { name: 'vsm-timers', smp: 2 },
+  { name: 'vsm-tlblock', smp: 2 },
+  { name: 'vsm-tlblock', smp: 4 },
 ];
 
 let fixtures: Record<string, string> = {};

@@ -54,6 +54,7 @@ const GUESTS: GuestSpec[] = [
   { name: 'vsm-translate', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-translate.c' },
   { name: 'vsm-fuzz', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-fuzz.c' },
   { name: 'vsm-timers', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-timers.c' },
+  { name: 'vsm-tlblock', vsmrr: ['--smp', '4'], qemu: [], hyperv: true, source: 'vsm-tlblock.c' },
 ];
 const spec = (name: string): GuestSpec => GUESTS.find((g) => g.name === name)!;
 
