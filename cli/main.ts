@@ -5,9 +5,10 @@ import { ConfigError } from '../core/machine/machine.js';
 import { ImageError } from '../core/machine/multiboot.js';
 import { TraceError } from '../recorder/trace.js';
 import { MAIN_HELP, RUN_HELP, UsageError, parseRunArgs, runCommand } from './run.js';
+import { gdbCommand } from './gdb.js';
 import { eventsCommand, infoCommand, recordCommand, replayCommand } from './trace-commands.js';
 
-export function main(argv: string[]): number {
+export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
@@ -23,6 +24,7 @@ export function main(argv: string[]): number {
       case 'replay': return replayCommand(rest);
       case 'info': return infoCommand(rest);
       case 'events': return eventsCommand(rest);
+      case 'gdb': return gdbCommand(rest);
       default:
         process.stderr.write(`vsmrr: unknown command '${cmd}' (see 'vsmrr --help')\n`);
         return 2;
@@ -36,4 +38,6 @@ export function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+const status = main(process.argv.slice(2));
+if (typeof status === 'number') process.exitCode = status;
+else void status.then((code) => { process.exitCode = code; });

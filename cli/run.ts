@@ -17,6 +17,7 @@ commands:
   replay TRACE [--verify]         replay a trace: same serial output and exit status
   info TRACE [--json]             what a trace holds
   events TRACE [filters] [--json] the recorded events (VTL transitions, intercepts, hypercalls, ...)
+  gdb (IMAGE | TRACE) [--port P]  serve a live recording or a trace to gdb, forwards and backwards
   help [COMMAND]                  show help for a command
 
 Run 'vsmrr run --help' for the options of run, and 'vsmrr COMMAND --help' for the other commands.
