@@ -46,7 +46,8 @@ export type HvEvent =
   | { kind: 'ipi'; vp: number; vtl: number; targetVtl: number; vector: number; targets: number[]; via: 'hypercall' }
   | { kind: 'tlb-lock'; vp: number; vtl: number; locked: boolean; by: number }
   | { kind: 'flush'; vp: number; vtl: number; targets: number[]; targetVtls: number; blocked: boolean }
-  | { kind: 'vina'; vp: number; vtl: number; vector: number };
+  | { kind: 'vina'; vp: number; vtl: number; vector: number }
+  | { kind: 'vp-start'; vp: number; vtl: number; ripLo: number; ripHi: number; reason: 'hypercall' };
 
 /** Synthetic-MSR state private to one VTL of one VP (spec/vsm.md 5.1). */
 export class VtlHvState {
@@ -196,9 +197,9 @@ export class Hypervisor {
       case 0x40000003:
         // EAX: TIME_REF_COUNT(1) SynIC(2) synthetic timers(3) APIC MSRs(4) hypercall MSRs(5) VP index(6)
         // reference TSC(9) frequency MSRs(11). EBX: AccessVsm(16) AccessVpRegisters(17)
-        // FastHypercallOutput(19). EDX: XMM fast input(4), XMM fast output(15), direct synthetic timers(19).
+        // FastHypercallOutput(19) StartVirtualProcessor(21). EDX: XMM fast input(4), XMM fast output(15), direct synthetic timers(19).
         out[0] = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 9) | (1 << 11);
-        out[1] = (1 << 16) | (1 << 17) | (1 << 19);
+        out[1] = (1 << 16) | (1 << 17) | (1 << 19) | (1 << 21);
         out[3] = (1 << 4) | (1 << 15) | (1 << 19);
         return true;
       case 0x40000004: out[1] = 0xffffffff; return true; // never notify long spin waits
@@ -460,7 +461,7 @@ export class Hypervisor {
 
   /** Partition privileges granted (CPUID 0x40000003 EBX, spec/vsm.md 1.6). */
   hasPrivilege(name: string): boolean {
-    return name === 'AccessVsm' || name === 'AccessVpRegisters';
+    return name === 'AccessVsm' || name === 'AccessVpRegisters' || name === 'StartVirtualProcessor';
   }
 
   /** Whether a thrown value is a VTL protection violation from an access port. */

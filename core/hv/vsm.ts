@@ -9,6 +9,7 @@
 // from the old context to the new one; DR6 is private (VsmCapabilities.dr6_shared = 0).
 
 import type { Vp } from '../machine/vp.js';
+import { VP_STATE } from '../machine/vp.js';
 import type { Cpu } from '../x86/cpu.js';
 import { EXC, SEG } from '../x86/defs/arch.js';
 import { HvCall } from './defs/hypercall.js';
@@ -250,6 +251,61 @@ export function loadInitialContext(cpu: Cpu, d: DataView, o: number): void {
   cpu.updateMode();
 }
 
+// ---- HvCallStartVirtualProcessor (0x0099), spec/vsm.md 2.8 -------------------------------------------
+
+/** VsmPartitionConfig.deny_lower_vtl_startup (bit 6). */
+const DENY_LOWER_VTL_STARTUP = 0x40;
+
+const startVirtualProcessor: HypercallHandler = {
+  headerBytes: 16 + 224,
+  run(req: HypercallRequest): HypercallResult {
+    const { hv, input: d, vtl: caller, vp: self } = req;
+    if (!partitionIsSelf(d, 0)) return { status: S.HV_STATUS_INVALID_PARTITION_ID };
+    const index = d.getUint32(8, true);
+    if (index >= hv.machine.vps.length || index === self.index) return { status: S.HV_STATUS_INVALID_VP_INDEX };
+    const target = d.getUint8(12);
+    if (target > hv.maxVtl) return { status: S.HV_STATUS_INVALID_PARAMETER };
+    if (target > caller) return { status: S.HV_STATUS_ACCESS_DENIED };
+    // A higher enabled VTL may deny starting VPs from below (VsmPartitionConfig, spec/vsm.md 3.1).
+    for (let v = caller + 1; v <= hv.maxVtl; v++) {
+      if ((hv.enabledVtls >> v) & 1 && hv.partitionConfig[v] & DENY_LOWER_VTL_STARTUP) return { status: S.HV_STATUS_ACCESS_DENIED };
+    }
+    const vp = hv.machine.vps[index];
+    const ctx = vp.vtls[target];
+    if (!ctx || !((hv.vps[index].enabledVtls >> target) & 1)) return { status: S.HV_STATUS_INVALID_VP_STATE };
+    if (vp.state !== VP_STATE.WAIT_FOR_SIPI) return { status: S.HV_STATUS_INVALID_VP_STATE };
+    // Like INIT + SIPI, but the VP starts in the given VTL with the given context.
+    loadInitialContext(ctx.cpu, d, 16);
+    vp.activeVtl = target;
+    vp.initSeen = false;
+    vp.state = VP_STATE.RUNNING;
+    hv.observe?.({ kind: 'vp-start', vp: index, vtl: target, ripLo: ctx.cpu.st.ripLo, ripHi: ctx.cpu.st.ripHi, reason: 'hypercall' });
+    return { status: S.HV_STATUS_SUCCESS };
+  },
+};
+
+// ---- HvCallGetVpIndexFromApicId (0x009A), spec/vsm.md 2.9 --------------------------------------------
+
+/** 4-byte APIC IDs in, 4-byte VP indices out (OpenVMM and Linux; the TLFS page shows 8-byte elements). */
+const getVpIndexFromApicId: HypercallHandler = {
+  headerBytes: 16,
+  repInputBytes: 4,
+  repOutputBytes: 4,
+  run(req: HypercallRequest): HypercallResult {
+    const { hv, input: d } = req;
+    if (!partitionIsSelf(d, 0)) return { status: S.HV_STATUS_INVALID_PARTITION_ID, repsCompleted: req.repStart };
+    if (d.getUint8(8) > hv.maxVtl) return { status: S.HV_STATUS_INVALID_PARAMETER, repsCompleted: req.repStart };
+    for (let k = req.repStart; k < req.repCount; k++) {
+      const apicId = d.getUint32(16 + k * 4, true);
+      // The initial APIC ID, the same in every VTL (spec/vsm.md 5.1): VP n has APIC ID n.
+      const vp = hv.machine.vps.findIndex((v) => v.vtls[0]!.apic.apicId === apicId);
+      if (vp < 0) return { status: S.HV_STATUS_INVALID_PARAMETER, repsCompleted: k };
+      req.output.setUint32(k * 4, vp, true);
+    }
+    return { status: S.HV_STATUS_SUCCESS, repsCompleted: req.repCount };
+  },
+};
+
 // ---- HvCallGetVpRegisters (0x0050) / HvCallSetVpRegisters (0x0051) -------------------------------
 
 /** Resolve the header's VP and VTL and apply the access rules (VTL0 may not touch VTL1). */
@@ -312,6 +368,8 @@ export const VSM_HANDLERS: Partial<Record<number, HypercallHandler>> = {
   [HvCall.HvCallTranslateVirtualAddressEx]: translateVirtualAddressEx,
   [HvCall.HvCallEnablePartitionVtl]: enablePartitionVtl,
   [HvCall.HvCallEnableVpVtl]: enableVpVtl,
+  [HvCall.HvCallStartVirtualProcessor]: startVirtualProcessor,
+  [HvCall.HvCallGetVpIndexFromApicId]: getVpIndexFromApicId,
   [HvCall.HvCallGetVpRegisters]: getVpRegisters,
   [HvCall.HvCallSetVpRegisters]: setVpRegisters,
 };
