@@ -79,6 +79,8 @@ export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: Ma
     },
   };
   const hashes = t.hashes();
+  // Traces written by a debugging session hold hashes of the architectural state (see Session.live).
+  const archHashes = t.meta.hash_kind === 'arch';
   const hashAt = new Map(hashes.map((h) => [h.icount, h.hash]));
   // Checkpoints reset dirty-page tracking, which drops write translations; do the same at the same
   // instruction counts so that the replayed TLB matches the recorded one exactly.
@@ -91,7 +93,7 @@ export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: Ma
     const h = hashAt.get(m.icount());
     if (h !== undefined && opts.verify) {
       checked++;
-      const mine = m.stateHash();
+      const mine = archHashes ? m.archHash() : m.stateHash();
       if (mine !== h && !divergence) divergence = { icount: m.icount(), recorded: h, replayed: mine };
     }
   };

@@ -148,9 +148,13 @@ export class Session {
       writer = new TraceWriter(opts.trace);
       writer.begin({ smp: config.smp, mem: config.ramMiB, cmdline: config.cmdline, quantum: config.quantum ?? null, hv: config.hv !== false, mbec: config.mbec === true, maxInsns: null },
         { name: opts.imageName ?? 'image', bytes: image }, VERSION);
+      // A debugger stops the machine at arbitrary points (breakpoints, events, single steps), where
+      // the scheduler's bookkeeping may differ from a replay's stop by count: the hashes are of the
+      // architectural state (Machine.archHash), which agrees.
+      writer.setMeta('hash_kind', 'arch');
       m.mem.takeDirtyPages();
       writer.checkpoint(0, null, 'msgpack+brotli/delta-v1', encodeCheckpoint(m, true));
-      writer.hash(0, m.stateHash());
+      writer.hash(0, m.archHash());
     }
     const s = new Session(m, 'live', opts, writer);
     // The boot processor's start happened while the machine was built, before anyone observed it.
@@ -213,7 +217,7 @@ export class Session {
     const at = this.position();
     if (at <= this.frontier) return;
     this.frontier = at;
-    if (this.writer && at - this.lastHash >= this.hashEvery) { this.writer.hash(at, this.machine.stateHash()); this.lastHash = at; }
+    if (this.writer && at - this.lastHash >= this.hashEvery) { this.writer.hash(at, this.machine.archHash()); this.lastHash = at; }
   }
 
   private at(vp = this.focusVp): At {
@@ -597,10 +601,74 @@ export class Session {
     if (this.writer) {
       // The trace ends at the live edge: go there so that its final hash describes it.
       if (this.position() !== this.frontier) this.timeline.seek(this.frontier);
-      this.writer.hash(this.frontier, this.machine.stateHash());
+      this.writer.hash(this.frontier, this.machine.archHash());
       const end = this.endPosition();
       const stop = this.timeline.endReason();
       this.writer.finish({ final_icount: String(this.frontier), stop: JSON.stringify(end === this.frontier && stop ? stop : { kind: 'detached' }), exit_status: String(stop && stop.kind === 'debug-exit' ? stop.value : 0) });
     }
   }
+
+  // ---- VSM state for debugger views (the DAP adapter's "VSM" scope) -------------------------------
+
+  /**
+   * What VSM looks like on VP `vp` now, as plain data: which VTLs are enabled (partition and VP), the
+   * last entry into a higher VTL (from the event log), each VTL's VP assist page VTL control area and
+   * intercept message slot (SynIC SINT0), and the protections on the page under the active VTL's RIP.
+   * Null on a machine without the Hyper-V interface.
+   */
+  vsmState(vp: number): VsmState | null {
+    const m = this.machine, hv = m.hv, v = m.vps[vp];
+    if (!v) throw new SessionError(`no VP ${vp}`);
+    if (!hv) return null;
+    const hvp = hv.vps[vp], mem = m.mem;
+    const u64At = (a: number) => (BigInt(mem.read32(a + 4) >>> 0) << 32n) | BigInt(mem.read32(a) >>> 0);
+    const inRam = (a: number, n: number) => a >= 0 && a + n <= mem.size;
+    let lastEntry: VsmState['lastEntry'] = null;
+    for (let k = this.lowerBound(this.position() + 1) - 1; k >= 0; k--) {
+      const e = this.events[k];
+      if (e.kind === 'vtl-switch' && e.vp === vp && e.to > e.from) { lastEntry = { icount: e.icount, index: k, from: e.from, to: e.to, reason: e.reason }; break; }
+    }
+    const vtls: VsmState['vtls'] = hvp.vtl.map((s, vtl) => {
+      const page = s.vpAssistGpa;
+      const assist = s.vpAssistEnabled && inRam(page, 4096)
+        ? { gpa: page, entryReason: mem.read32(page + 0x08), vinaAsserted: (mem.read8(page + 0x0c) & 1) === 1, returnRax: u64At(page + 0x10), returnRcx: u64At(page + 0x18) }
+        : null;
+      const simp = (s.simpHi >>> 0) * 4294967296 + ((s.simpLo & ~0xfff) >>> 0);
+      const slot = (s.simpLo & 1) && inRam(simp, 256) ? { gpa: simp, type: mem.read32(simp) >>> 0, messagePending: (mem.read8(simp + 5) & 1) === 1 } : null;
+      return { vtl, enabled: ((hvp.enabledVtls >> vtl) & 1) === 1, hasContext: !!v.vtls[vtl], vpAssist: assist, interceptSlot: slot };
+    });
+    const active = v.activeVtl;
+    const rip = (BigInt(v.cpu.st.ripHi >>> 0) << 32n) | BigInt(v.cpu.st.ripLo >>> 0);
+    const gpa = this.translate(vp, active, rip);
+    const protections = gpa === null ? [] : hv.protection.map((p) => ({ vtl: p.vtl, mask: p.maskOf(Math.floor(gpa / 4096)) }));
+    return {
+      partitionEnabledVtls: hv.enabledVtls, vpEnabledVtls: hvp.enabledVtls, activeVtl: active, lastEntry, vtls,
+      rip, ripGpa: gpa, protections,
+      crInterceptControl: (BigInt(hvp.crInterceptControlHi >>> 0) << 32n) | BigInt(hvp.crInterceptControlLo >>> 0),
+    };
+  }
+}
+
+/** Session.vsmState's answer (bit n of the VTL masks = VTL n). */
+export interface VsmState {
+  partitionEnabledVtls: number;
+  vpEnabledVtls: number;
+  activeVtl: number;
+  /** The VP's last switch into a higher VTL at or before the current position (reason: HV_VTL_ENTRY_REASON). */
+  lastEntry: { icount: number; index: number; from: number; to: number; reason: number } | null;
+  vtls: {
+    vtl: number;
+    enabled: boolean;
+    hasContext: boolean;
+    /** The VTL control area of this VTL's VP assist page (spec/vsm.md 4), when the page is enabled. */
+    vpAssist: { gpa: number; entryReason: number; vinaAsserted: boolean; returnRax: bigint; returnRcx: bigint } | null;
+    /** SINT0 message slot (where secure intercepts arrive), when the message page is enabled: type 0 = empty. */
+    interceptSlot: { gpa: number; type: number; messagePending: boolean } | null;
+  }[];
+  /** RIP of the active VTL, its guest-physical address, and the protection mask each lower VTL has on that page. */
+  rip: bigint;
+  ripGpa: number | null;
+  protections: { vtl: number; mask: number }[];
+  /** CR intercept control set by VTL1 for VTL0 (spec/vsm.md 3.1). */
+  crInterceptControl: bigint;
 }

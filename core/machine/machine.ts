@@ -528,6 +528,9 @@ export class Machine {
       const vp = this.vps[k];
       vp.state = o.state; vp.activeVtl = o.activeVtl; vp.sliceStartNs = o.sliceStartNs; vp.sliceStartRetired = o.sliceStartRetired;
       vp.initSeen = o.initSeen;
+      // A VTL enabled after the snapshot was taken did not exist then.
+      for (let vtl = 1; vtl < vp.vtls.length; vtl++) if (!o.vtls[vtl]) vp.vtls[vtl] = undefined;
+      vp.vtls.length = Math.max(1, o.vtls.length);
       o.vtls.forEach((c, vtl) => {
         if (!c) return;
         const ctx = vp.vtls[vtl] ?? vp.addVtl(vtl);

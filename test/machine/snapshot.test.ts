@@ -50,6 +50,28 @@ describe('machine snapshots', () => {
     expect(r.outB).toBe(r.outA);
   });
 
+  it('restoring into the same machine after it went further (VTL1 enabled since the snapshot) rewinds it exactly', () => {
+    requireBuilt([guestImage('vsm-pingpong')]);
+    const bytes = readFileSync(guestImage('vsm-pingpong'));
+    const config = { ramMiB: 32, smp: 2, cmdline: '' };
+    const straight = new Machine(config, bytes);
+    straight.run(50_000);
+    expect(straight.vps[0].vtls[1]).toBeUndefined();
+    straight.run(90_000);
+    expect(straight.vps[0].vtls[1]).toBeDefined();
+    const m = new Machine(config, bytes);
+    m.run(50_000);
+    const snap = m.save();
+    for (const far of [75_000, 120_000]) {
+      m.run(far);
+      m.restore(snap);
+      expect(m.vps[0].vtls[1]).toBeUndefined();
+      m.run(90_000);
+      expect(m.stateHash(), `restored after running to ${far}`).toBe(straight.stateHash());
+      m.restore(snap);
+    }
+  });
+
   it('a snapshot of a different machine is refused with a message', () => {
     requireBuilt([guestImage('hello')]);
     const bytes = readFileSync(guestImage('hello'));
