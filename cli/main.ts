@@ -6,6 +6,7 @@ import { ImageError } from '../core/machine/multiboot.js';
 import { TraceError } from '../recorder/trace.js';
 import { MAIN_HELP, RUN_HELP, UsageError, parseRunArgs, runCommand } from './run.js';
 import { gdbCommand } from './gdb.js';
+import { dapCommand } from './dap.js';
 import { eventsCommand, infoCommand, recordCommand, replayCommand } from './trace-commands.js';
 
 export function main(argv: string[]): number | Promise<number> {
@@ -24,6 +25,7 @@ export function main(argv: string[]): number | Promise<number> {
       case 'replay': return replayCommand(rest);
       case 'info': return infoCommand(rest);
       case 'events': return eventsCommand(rest);
+      case 'dap': return dapCommand(rest);
       case 'gdb': return gdbCommand(rest);
       default:
         process.stderr.write(`vsmrr: unknown command '${cmd}' (see 'vsmrr --help')\n`);
