@@ -167,6 +167,7 @@ const MAX_INFLATED = 512 * 1024 * 1024;
 
 interface Section {
   name: string;
+  nameOff: number;
   type: number;
   flags: bigint;
   addr: bigint;
@@ -217,7 +218,7 @@ function readElf(bytes: Uint8Array): ElfImage {
     c.skip(4); // sh_info
     word(c); // sh_addralign
     const entsize = word(c);
-    return { name: String(name), type: stype, flags, addr, offset, size, link, entsize };
+    return { name: '', nameOff: name, type: stype, flags, addr, offset, size, link, entsize };
   };
   if (shoff + shentsize > bytes.length) throw new FormatError('section header table outside the file');
   // Extended numbering: more than 0xff00 sections keep the real count in section 0.
@@ -231,8 +232,7 @@ function readElf(bytes: Uint8Array): ElfImage {
   for (let i = 0; i < shnum; i++) sections.push(header(i));
   const shstr = shstrndx < shnum ? sectionBytes({ is64, type, sections, bytes }, sections[shstrndx]) : undefined;
   for (const s of sections) {
-    const off = Number(s.name);
-    s.name = shstr && off < shstr.length ? new Cursor(shstr, off, shstr.length).cstrOr('') : '';
+    if (shstr && s.nameOff < shstr.length) s.name = new Cursor(shstr, s.nameOff, shstr.length).cstrOr('');
   }
   return { is64, type, sections, bytes };
 }
@@ -534,6 +534,34 @@ function readEntryTable(c: Cursor, ctx: FormCtx): { path: string; dir: number }[
 }
 
 /**
+ * The directory and file tables of a line-table header, as absolute paths where the unit's comp_dir
+ * allows (gdb's joining: a relative directory is under comp_dir, a relative file under its directory).
+ * fileIds is indexed by the program's DW_LNS_set_file operand: from 0 in v5, from 1 before.
+ */
+function readFileNames(c: Cursor, ctx: FormCtx, cu: CompUnit | undefined,
+  intern: (path: string) => number): { fileIds: number[]; dirs: string[] } {
+  const fileIds: number[] = [];
+  let dirs: string[];
+  if (ctx.version >= 5) {
+    dirs = readEntryTable(c, ctx).map((d) => d.path);
+    const compDir = cu?.compDir ?? dirs[0]; // directory 0 is the comp dir in v5
+    dirs = dirs.map((d, i) => (i === 0 ? d : joinPath(compDir, d)));
+    for (const f of readEntryTable(c, ctx)) fileIds.push(intern(joinPath(dirs[f.dir], f.path)));
+  } else {
+    dirs = [cu?.compDir ?? ''];
+    for (let s = c.cstr(); s !== ''; s = c.cstr()) dirs.push(joinPath(cu?.compDir, s));
+    fileIds.push(-1); // file 0 does not exist before v5
+    for (let s = c.cstr(); s !== ''; s = c.cstr()) {
+      const dir = c.uleb();
+      c.uleb(); // mtime
+      c.uleb(); // length
+      fileIds.push(intern(joinPath(dirs[dir], s)));
+    }
+  }
+  return { fileIds, dirs };
+}
+
+/**
  * Decode one .debug_line unit. `intern` maps an absolute path to a file id. Returns its sequences.
  */
 function readLineUnit(c: Cursor, offsetSize: 4 | 8, sec: DebugSections, cu: CompUnit | undefined,
@@ -559,25 +587,7 @@ function readLineUnit(c: Cursor, offsetSize: 4 | 8, sec: DebugSections, cu: Comp
   for (let i = 1; i < opcodeBase; i++) stdLengths.push(c.u8());
   const ctx: FormCtx = { offsetSize, addrSize, version, sec };
 
-  // Paths, indexed as the program's DW_LNS_set_file operand: from 0 in v5, from 1 before.
-  const fileIds: number[] = [];
-  let dirs: string[];
-  if (version >= 5) {
-    dirs = readEntryTable(c, ctx).map((d) => d.path);
-    const compDir = cu?.compDir ?? dirs[0];
-    dirs = dirs.map((d, i) => (i === 0 ? d : joinPath(compDir, d)));
-    for (const f of readEntryTable(c, ctx)) fileIds.push(intern(joinPath(dirs[f.dir], f.path)));
-  } else {
-    dirs = [cu?.compDir ?? ''];
-    for (let s = c.cstr(); s !== ''; s = c.cstr()) dirs.push(joinPath(cu?.compDir, s));
-    fileIds.push(-1); // file 0 does not exist before v5
-    for (let s = c.cstr(); s !== ''; s = c.cstr()) {
-      const dir = c.uleb();
-      c.uleb(); // mtime
-      c.uleb(); // length
-      fileIds.push(intern(joinPath(dirs[dir], s)));
-    }
-  }
+  const { fileIds, dirs } = readFileNames(c, ctx, cu, intern);
   c.pos = programStart;
 
   const mask = addrSize >= 8 ? (1n << 64n) - 1n : (1n << BigInt(addrSize * 8)) - 1n;
