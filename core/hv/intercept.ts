@@ -205,7 +205,10 @@ export function enterHigherVtl(hv: Hypervisor, vp: Vp, target: number): void {
   }
 }
 
-/** Before a slice: if a higher VTL of the VP has an interrupt pending, enter it (spec/vsm.md 5.4). */
+/**
+ * Before a slice: if a higher VTL of the VP has an interrupt pending, enter it (spec/vsm.md 5.4).
+ * Otherwise a lower VTL's pending interrupt waits, and VINA may tell the running VTL about it.
+ */
 export function checkHigherVtlInterrupts(hv: Hypervisor, vp: Vp): void {
   for (let v = hv.maxVtl; v > vp.activeVtl; v--) {
     const ctx = vp.vtls[v];
@@ -214,4 +217,32 @@ export function checkHigherVtlInterrupts(hv: Hypervisor, vp: Vp): void {
       return;
     }
   }
+  if (vp.activeVtl > 0) notifyLowerVtlInterrupt(hv, vp);
+}
+
+/** VsmVina bits (spec/vsm.md 3.1). */
+const VINA = { ENABLED: 0x100, AUTO_RESET: 0x200, AUTO_EOI: 0x400 } as const;
+
+/**
+ * VINA (spec/vsm.md 5.5): while the VP runs a VTL above 0 whose VsmVina is enabled, an interrupt
+ * deliverable in a lower VTL's APIC sets "VINA asserted" in the running VTL's VP assist page (byte
+ * 0x0C bit 0) and raises the VINA vector in the running VTL's APIC. The asserted flag latches: no
+ * further notification until it is cleared (by the guest, or by a VTL return with auto-reset).
+ * Without a VP assist page there is nowhere to latch, so no notification. Auto-EOI is not modelled
+ * (the vector goes in service and needs an EOI like any other).
+ */
+function notifyLowerVtlInterrupt(hv: Hypervisor, vp: Vp): void {
+  const active = vp.activeVtl;
+  const s = hv.vps[vp.index].vtl[active];
+  if (!(s.vina & VINA.ENABLED) || !s.vpAssistEnabled) return;
+  let pending = false;
+  for (let v = 0; v < active; v++) if ((vp.vtls[v]?.apic.pendingVector() ?? -1) >= 0) pending = true;
+  if (!pending) return;
+  const mem = hv.machine.mem;
+  const flag = s.vpAssistGpa + 0x0c;
+  if (flag >= mem.size || mem.read8(flag) & 1) return;
+  mem.write8(flag, mem.read8(flag) | 1);
+  const vector = s.vina & 0xff;
+  hv.observe?.({ kind: 'vina', vp: vp.index, vtl: active, vector });
+  vp.vtls[active]!.apic.acceptInterrupt(0, vector, 'edge');
 }

@@ -126,11 +126,10 @@ function sendIpi(req: HypercallRequest, targets: number[]): HypercallResult {
   if (vtl > hv.maxVtl) return { status: S.HV_STATUS_INVALID_PARAMETER };
   for (const index of targets) {
     const vp = hv.machine.vps[index];
-    if (!vp) return { status: S.HV_STATUS_INVALID_PARAMETER };
-    const ctx = vp.vtls[vtl];
-    if (!ctx) return { status: S.HV_STATUS_INVALID_PARAMETER };
-    ctx.apic.acceptInterrupt(0, vector, 'edge');
+    if (!vp || !vp.vtls[vtl]) return { status: S.HV_STATUS_INVALID_PARAMETER };
   }
+  hv.observe?.({ kind: 'ipi', vp: req.vp.index, vtl: caller, targetVtl: vtl, vector, targets, via: 'hypercall' });
+  for (const index of targets) hv.machine.vps[index].vtls[vtl]!.apic.acceptInterrupt(0, vector, 'edge');
   return { status: S.HV_STATUS_SUCCESS };
 }
 

@@ -20,8 +20,10 @@ export type MachineEvent =
   | { kind: 'timer'; icount: number; vp: number; vtl: number; timer: number; direct: boolean; vector: number; sint: number; expiration: number; delivered: boolean }
   /** A SynIC message for (vp, vtl, sint) was posted; `queued` when its slot was busy. */
   | { kind: 'message'; icount: number; vp: number; vtl: number; sint: number; type: number; queued: boolean }
-  /** An IPI sent by (vp, vtl) to `targetVtl` of the `targets` VPs (APIC ICR or synthetic cluster IPI). */
-  | { kind: 'ipi'; icount: number; vp: number; vtl: number; targetVtl: number; vector: number; targets: number[]; via: 'apic' | 'hypercall' }
+  /** A synthetic cluster IPI sent by (vp, vtl) to `targetVtl` of the `targets` VPs. */
+  | { kind: 'ipi'; icount: number; vp: number; vtl: number; targetVtl: number; vector: number; targets: number[]; via: 'hypercall' }
+  /** An IPI sent through the local APIC of (vp, vtl): ICR fields (it lands in the same VTL of the destinations). */
+  | { kind: 'ipi'; icount: number; vp: number; vtl: number; targetVtl: number; vector: number; deliveryMode: number; dest: number; shorthand: number; via: 'apic' }
   /** The TLB of `vtl` on `vp` was locked or unlocked by VTL `by` (spec/vsm.md 8). */
   | { kind: 'tlb-lock'; icount: number; vp: number; vtl: number; locked: boolean; by: number }
   /** A flush hypercall by (vp, vtl) of the `targets` VPs' TLBs (bit n of targetVtls = VTL n); `blocked` on a TLB lock. */

@@ -117,11 +117,17 @@ export class Machine {
     const router: IpiRouter = {
       deliver: (src, ipi) => {
         const vtl = this.vtlOfApic(src);
+        const from = this.vps.findIndex((v) => v.vtls[vtl]?.apic === src);
+        this.emit({
+          kind: 'ipi', icount: this.icount(), vp: from, vtl, targetVtl: vtl, vector: ipi.vector, deliveryMode: ipi.deliveryMode,
+          dest: ipi.dest, shorthand: ipi.shorthand, via: 'apic',
+        });
         routeIpi(this.vps.map((v) => v.vtls[vtl]?.apic).filter((a): a is LocalApic => a !== undefined), src, ipi);
       },
     };
     for (let k = 0; k < config.smp; k++) {
       const vp = new Vp(k, this.mem, (v, vtl) => this.makeHost(v, vtl), router);
+      vp.onInterrupt = (vtl, vector) => this.emit({ kind: 'interrupt', icount: this.icount(), vp: k, vtl, vector });
       this.attachApicWindow(vp, 0);
       this.vps.push(vp);
     }

@@ -34,7 +34,7 @@ export class VtlContext {
     const apic = this.apic;
     const intr: InterruptSource = {
       pending: () => apic.pendingVector(),
-      acknowledge: (v) => apic.acknowledge(v),
+      acknowledge: (v) => { apic.acknowledge(v); vp.onInterrupt?.(vtl, v); },
       takeNmi: () => apic.takeNmi(),
     };
     this.cpu.intr = intr;
@@ -58,8 +58,15 @@ export class Vp implements Clock {
       const cur = this.vtls[this.activeVtl]!.cpu;
       cur.requestExit();
       cur.eventPending = true;
+    } else if (vtl < this.activeVtl) {
+      // A lower VTL's interrupt waits, but the hypervisor may notify the running VTL of it (VINA):
+      // let the run loop look at once, so the notification does not depend on the quantum.
+      this.vtls[this.activeVtl]!.cpu.requestExit();
     }
   }
+
+  /** Called when the CPU of VTL `vtl` takes an external interrupt from its APIC (the machine reports it). */
+  onInterrupt: ((vtl: number, vector: number) => void) | null = null;
 
   constructor(readonly index: number, private readonly mem: PhysMem, private readonly hostFor: (vp: Vp, vtl: number) => CpuHost,
     private readonly router: IpiRouter) {
