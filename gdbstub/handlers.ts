@@ -96,7 +96,7 @@ export const HANDLERS: { [K in Request['kind']]: Handler<K> } = {
     return 'OK';
   },
   threadAlive: (r, c) => (typeof r.thread === 'number' && c.stub.context(r.thread) ? 'OK' : 'E01'),
-  haltReason: (_r, c) => `T05thread:${hex(c.stub.tid(c.stub.stopped()))};`,
+  haltReason: (_r, c) => { c.stub.general = null; return `T05thread:${hex(c.stub.tid(c.stub.stopped()))};`; },
   readRegisters: (_r, c) => {
     const ctx = c.stub.generalContext();
     const values = c.stub.session.readRegisters(ctx.vp, ctx.vtl);

@@ -55,7 +55,7 @@ function where(stub: Stub): string {
   const s = stub.session;
   const at = stub.stopped();
   const end = s.endPosition();
-  const extent = s.kind === 'replay' ? `of ${end ?? s.livePosition()} recorded` : end !== null ? `of ${end} (the machine stopped there)` : `, live edge at ${s.livePosition()}`;
+  const extent = s.kind === 'replay' ? `of ${end ?? s.livePosition()} recorded` : end !== null ? `of ${end} (the machine stopped there)` : `(live edge at ${s.livePosition()})`;
   return `instruction ${s.position()} ${extent}; VP ${at.vp}, VTL${at.vtl} (thread ${stub.tid(at)})`;
 }
 

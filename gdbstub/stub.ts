@@ -138,6 +138,10 @@ export class Stub {
 
   /** The stop reply for a stop (spec/interfaces.md A.5.2): never W/X, the end of history is replaylog. */
   stopReply(s: StopEvent): string {
+    // gdb takes the thread of a stop reply as the stub's new general thread (remote.c,
+    // record_currthread) and reads its registers next without an Hg: follow it.
+    this.general = null;
+    this.resumeThread = null;
     const thread = `thread:${this.tid(s).toString(16)};`;
     switch (s.reason) {
       case 'interrupted': return `T02${thread}`;

@@ -99,6 +99,12 @@ export class Timeline {
 
   position(): number { return this.machine.icount(); }
 
+  /**
+   * Called when a forward run stops at a checkpoint boundary by instruction count: the state there is
+   * the one any run reaching that count by count has (the recorder hashes it).
+   */
+  onBoundary: ((icount: number) => void) | null = null;
+
   /** Where the history ends, once known (the machine stopped, or the end of a trace). */
   endPosition(): number | null { return this.end?.icount ?? null; }
 
@@ -233,6 +239,7 @@ export class Timeline {
     this.applyInputsHere();
     if (this.end && m.icount() >= this.end.icount) return { kind: 'end', icount: this.end.icount, reason: this.end.reason };
     this.arm(on);
+    const moved = on.breakpoints ? null : this.retiredCounts();
     try {
       for (;;) {
         const now = m.icount();
@@ -254,11 +261,24 @@ export class Timeline {
           this.end = { icount: m.icount(), reason: stop };
           return { kind: 'end', icount: m.icount(), reason: stop };
         }
-        if (m.icount() >= nextCp) this.checkpoint();
+        if (m.icount() >= nextCp) { this.checkpoint(); this.onBoundary?.(m.icount()); }
         if (this.end && m.icount() >= this.end.icount) return { kind: 'end', icount: this.end.icount, reason: this.end.reason };
         if (m.icount() >= target) return { kind: 'position', icount: m.icount() };
       }
-    } finally { this.disarm(); }
+    } finally { this.disarm(); if (moved) this.consumeSkips(moved); }
+  }
+
+  private retiredCounts(): number[] { return this.machine.vps.map((v) => v.retired()); }
+
+  /**
+   * A VP that ran with breakpoints disarmed has executed past the breakpoint it was allowed to skip
+   * once (the CPU only consumes the flag with breakpoints armed): drop the flag, or the next
+   * breakpoint it reaches would be skipped instead.
+   */
+  private consumeSkips(before: number[]): void {
+    this.machine.vps.forEach((v, i) => {
+      if (v.retired() !== before[i]) for (const c of v.vtls) if (c) c.cpu.skipBreakpointOnce = false;
+    });
   }
 
   /** Go to an exact position (forward or backward). */
@@ -299,6 +319,7 @@ export class Timeline {
     const r = m.vps[vp].retired();
     m.vpLimit = { vp, retired: r + 1 };
     this.arm({ breakpoints: false, watches });
+    const moved = this.retiredCounts();
     try {
       const stop = m.run(this.end ? this.end.icount : Infinity);
       this.applyInputsHere();
@@ -310,7 +331,7 @@ export class Timeline {
       }
       if (stop.kind === 'max-insns' && this.end) return { kind: 'end', icount: this.end.icount, reason: this.end.reason };
       if (stop.kind !== 'vp-limit') { this.end = { icount: m.icount(), reason: stop }; return { kind: 'end', icount: m.icount(), reason: stop }; }
-    } finally { m.vpLimit = null; this.disarm(); }
+    } finally { m.vpLimit = null; this.disarm(); this.consumeSkips(moved); }
     return { kind: 'position', icount: m.icount() };
   }
 
