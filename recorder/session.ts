@@ -138,6 +138,10 @@ export class Session {
     this.hashEvery = opts.hashEvery ?? DEFAULT_SESSION.hashEvery!;
     machine.observer = { event: (e) => this.onEvent(e) };
     this.timeline = new Timeline(machine, opts);
+    this.timeline.onBoundary = (at) => {
+      // New territory, reached by count: a state any replay reaching this count has too.
+      if (this.writer && at > this.frontier && at - this.lastHash >= this.hashEvery) { this.writer.hash(at, machine.archHash()); this.lastHash = at; }
+    };
   }
 
   /** Boot `image` and record as it runs (into a trace file too with opts.trace). */
@@ -217,7 +221,6 @@ export class Session {
     const at = this.position();
     if (at <= this.frontier) return;
     this.frontier = at;
-    if (this.writer && at - this.lastHash >= this.hashEvery) { this.writer.hash(at, this.machine.archHash()); this.lastHash = at; }
   }
 
   private at(vp = this.focusVp): At {
@@ -477,12 +480,35 @@ export class Session {
     return null;
   }
 
+  /**
+   * Whether the machine is in the state that a run reaching this position by instruction count has.
+   * A stop just after an event (an intercept, a VTL entry, an interrupt) can be further on, inside the
+   * hypervisor's processing at the same count; a write there could not be replayed at the same point.
+   */
+  private atCountState(): boolean {
+    const at = this.position();
+    if (at === 0) return true;
+    const m = this.machine, here = m.archHash(), snap = m.save();
+    this.timeline.seek(at - 1);
+    this.timeline.seek(at);
+    if (m.archHash() === here) return true;
+    m.restore(snap);
+    return false;
+  }
+
   private write(w: DebuggerWrite): void {
     const why = this.writeRefusal();
     if (why) throw new SessionError(why);
     const at = this.position();
+    if (!this.atCountState()) {
+      throw new SessionError(`the machine is stopped inside the hypervisor's processing at instruction ${at} (after an event there): a write here could not be replayed at the same point; step one instruction first`);
+    }
     this.timeline.addInput({ icount: at, apply: (m) => applyWrite(m, w) });
-    this.writer?.input(at, w.kind, encodeWrite(w));
+    if (this.writer) {
+      this.writer.input(at, w.kind, encodeWrite(w));
+      // A state hash at this position describes it after its inputs (replay applies them first).
+      if (this.lastHash === at) this.writer.hash(at, this.machine.archHash());
+    }
   }
 
   writeRegister(vp: number, vtl: number, name: string, value: bigint): void {
@@ -599,8 +625,9 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     if (this.writer) {
-      // The trace ends at the live edge: go there so that its final hash describes it.
-      if (this.position() !== this.frontier) this.timeline.seek(this.frontier);
+      // The trace ends at the live edge. Its final hash must describe the state a replay reaches there
+      // by instruction count, which a stop at an event or a breakpoint need not be: arrive by count.
+      if (this.frontier > 0) { this.timeline.seek(this.frontier - 1); this.timeline.seek(this.frontier); }
       this.writer.hash(this.frontier, this.machine.archHash());
       const end = this.endPosition();
       const stop = this.timeline.endReason();
