@@ -5,8 +5,9 @@ import { ConfigError } from '../core/machine/machine.js';
 import { ImageError } from '../core/machine/multiboot.js';
 import { TraceError } from '../recorder/trace.js';
 import { MAIN_HELP, RUN_HELP, UsageError, parseRunArgs, runCommand } from './run.js';
-import { gdbCommand } from './gdb.js';
+import { GDB_HELP, gdbCommand } from './gdb.js';
 import { dapCommand } from './dap.js';
+import { demoCommand } from './demo.js';
 import { eventsCommand, infoCommand, recordCommand, replayCommand } from './trace-commands.js';
 
 export function main(argv: string[]): number | Promise<number> {
@@ -15,6 +16,7 @@ export function main(argv: string[]): number | Promise<number> {
     switch (cmd) {
       case undefined: case '-h': case '--help': case 'help':
         if (cmd === 'help' && rest[0] === 'run') { process.stdout.write(RUN_HELP); return 0; }
+        if (cmd === 'help' && rest[0] === 'gdb') { process.stdout.write(GDB_HELP); return 0; }
         process.stdout.write(MAIN_HELP); return cmd === undefined ? 2 : 0;
       case 'run': {
         const o = parseRunArgs(rest);
@@ -27,6 +29,7 @@ export function main(argv: string[]): number | Promise<number> {
       case 'events': return eventsCommand(rest);
       case 'dap': return dapCommand(rest);
       case 'gdb': return gdbCommand(rest);
+      case 'demo': return demoCommand(rest);
       default:
         process.stderr.write(`vsmrr: unknown command '${cmd}' (see 'vsmrr --help')\n`);
         return 2;
