@@ -7,6 +7,7 @@ import { TraceError } from '../recorder/trace.js';
 import { MAIN_HELP, RUN_HELP, UsageError, parseRunArgs, runCommand } from './run.js';
 import { GDB_HELP, gdbCommand } from './gdb.js';
 import { dapCommand } from './dap.js';
+import { demoCommand } from './demo.js';
 import { eventsCommand, infoCommand, recordCommand, replayCommand } from './trace-commands.js';
 
 export function main(argv: string[]): number | Promise<number> {
@@ -28,6 +29,7 @@ export function main(argv: string[]): number | Promise<number> {
       case 'events': return eventsCommand(rest);
       case 'dap': return dapCommand(rest);
       case 'gdb': return gdbCommand(rest);
+      case 'demo': return demoCommand(rest);
       default:
         process.stderr.write(`vsmrr: unknown command '${cmd}' (see 'vsmrr --help')\n`);
         return 2;

@@ -19,6 +19,7 @@ commands:
   events TRACE [filters] [--json] the recorded events (VTL transitions, intercepts, hypercalls, ...)
   gdb (IMAGE | TRACE) [--port P]  serve a live recording or a trace to gdb, forwards and backwards
   dap [--port P]                  Debug Adapter Protocol server for VS Code (stdio, or TCP with --port)
+  demo                            record the secure-intercept example guest and show how to debug it
   help [COMMAND]                  show help for a command
 
 Run 'vsmrr run --help' for the options of run, and 'vsmrr COMMAND --help' for the other commands.

@@ -291,7 +291,17 @@ export class Session {
   // eslint-disable-next-line require-yield
   private *reverseStepGen(vp: number): Generator<Progress, StopEvent> {
     this.atEvent = null;
-    return this.toStop(this.timeline.reverseStep(vp), vp);
+    // After an event that retired no instruction (a secure intercept, an interrupt-driven VTL entry),
+    // the machine is further on than the instruction count says: one step back is the state before
+    // that event, on the instruction that caused it.
+    const t = this.timeline, m = this.machine, here = this.position();
+    if (here > 0 && this.lowerBound(here) < this.lowerBound(here + 1)) {
+      const now = m.archHash();
+      t.seek(here - 1);
+      t.seek(here);
+      if (m.archHash() !== now) return { ...this.at(vp), reason: 'step' };
+    }
+    return this.toStop(t.reverseStep(vp), vp);
   }
 
   private *forwardGen(req: ResumeRequest): Generator<Progress, StopEvent> {
