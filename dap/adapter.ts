@@ -191,6 +191,7 @@ export class VsmrrDebugSession extends LoggingDebugSession {
     if (this.running) this.running.cancelled = true;
     try { this.session?.close(); } catch (e) { this.log(`vsmrr: closing the session: ${(e as Error).message}`); }
     this.sendResponse(response);
+    this.shutdown();
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {

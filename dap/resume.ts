@@ -1,7 +1,8 @@
 // Forward resumes for the adapter. Works around a timeline limitation: breakpoints are armed in the
 // VTL contexts that exist when a forward run starts, so a context created by HvCallEnableVpVtl during
 // the run would not see them until the next run. Forward runs therefore also stop, invisibly, after
-// each HvCallEnableVpVtl and go on (a new run arms the new context).
+// each HvCallEnableVpVtl, keep a checkpoint there (so that a backward search, which replays from
+// checkpoints, starts its intervals with the new context in place) and go on: a new run arms it.
 
 import { matcher, type ResumeControl, type ResumeRequest, type Session, type StopEvent } from '../recorder/session.js';
 import type { MachineEvent } from '../core/machine/events.js';
@@ -15,6 +16,7 @@ export async function resume(s: Session, req: ResumeRequest, ctl: ResumeControl)
   for (;;) {
     const st = await s.resume({ ...req, events: (e) => newContext(e) || (user !== null && user(e)) }, ctl);
     if (st.reason === 'event' && newContext(st.event) && !(user && user(st.event))) {
+      s.checkpoint();
       if (ctl.cancelled?.()) return { ...st, reason: 'interrupted' } as StopEvent;
       continue;
     }
