@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { TraceReader, TraceWriter } from '../recorder/trace.js';
 import { DEFAULT_RECORD, recordRun } from '../recorder/recorder.js';
 import { replay } from '../recorder/replay.js';
+import { hex64 } from '../core/util/bits.js';
 import { ConsoleOutput, UsageError, buildMachine, exitStatus, parseInteger, parseRunArgs } from './run.js';
 
 export { VERSION } from '../recorder/version.js';
@@ -187,7 +188,16 @@ export function eventsCommand(argv: string[]): number {
     for (const e of t.events({ kind, vp, vtl, from, to, limit })) {
       if (json) { process.stdout.write(JSON.stringify(e.event) + '\n'); continue; }
       const { kind: k, icount, vp: v, ...restFields } = e.event as Record<string, unknown>;
-      const fields = Object.entries(restFields).map(([key, val]) => `${key}=${typeof val === 'number' && Math.abs(val) > 255 ? '0x' + (val >>> 0).toString(16) : JSON.stringify(val)}`);
+      // Addresses kept as int32 halves (ripLo/ripHi, ripBeforeLo/ripBeforeHi, ...) print as one 64-bit value.
+      const fields: string[] = [];
+      for (const [key, val] of Object.entries(restFields)) {
+        if (key.endsWith('Hi') && typeof restFields[key.slice(0, -2) + 'Lo'] === 'number') continue;
+        if (key.endsWith('Lo') && typeof val === 'number' && typeof restFields[key.slice(0, -2) + 'Hi'] === 'number') {
+          fields.push(`${key.slice(0, -2)}=${hex64(val, restFields[key.slice(0, -2) + 'Hi'] as number)}`);
+          continue;
+        }
+        fields.push(`${key}=${typeof val === 'number' && Math.abs(val) > 255 ? '0x' + (val >>> 0).toString(16) : JSON.stringify(val)}`);
+      }
       process.stdout.write(`${String(icount).padStart(12)}  VP${v}  ${String(k).padEnd(16)} ${fields.join(' ')}\n`);
     }
     return 0;

@@ -30,6 +30,10 @@ export function eventRow(e: MachineEvent): EventRow {
     case 'hypercall-start': row.code = e.code; break;
     case 'protection': row.gpa = e.gpn; row.code = e.mask; break;
     case 'serial': row.code = e.byte; break;
+    case 'exception': row.code = e.vector; row.rip = hex64(e.ripLo, e.ripHi); break;
+    case 'interrupt': case 'ipi': row.code = e.vector; break;
+    case 'timer': row.code = e.timer; break;
+    case 'message': row.code = e.type; break;
     case 'debug-exit': row.code = e.value; break;
     case 'vp-start': row.rip = hex64(e.ripLo, e.ripHi); break;
     case 'unimplemented': case 'unhandled-hypercall': row.rip = hex64(e.ripLo, e.ripHi); break;

@@ -88,7 +88,10 @@ function eventCode(e: MachineEvent): number | undefined {
     case 'intercept': return e.type;
     case 'serial': return e.byte;
     case 'debug-exit': return e.value;
-    default: return (e as { code?: number }).code;
+    case 'exception': case 'interrupt': case 'ipi': return e.vector;
+    case 'timer': return e.timer;
+    case 'message': return e.type;
+    default: return undefined;
   }
 }
 

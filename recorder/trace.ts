@@ -41,6 +41,8 @@ CREATE VIEW protections AS
   SELECT icount, vp, vtl AS protected_vtl, gpa AS gpn, printf('0x%x', gpa * 4096) AS gpa_hex, code AS mask FROM events WHERE kind = 'protection';
 CREATE VIEW interrupts AS
   SELECT icount, vp, vtl, code AS vector FROM events WHERE kind = 'interrupt';
+CREATE VIEW exceptions AS
+  SELECT icount, vp, vtl, code AS vector, rip AS fault_rip FROM events WHERE kind = 'exception';
 CREATE VIEW serial_output AS
   SELECT icount, vp, code AS byte FROM events WHERE kind = 'serial';
 `;

@@ -14,6 +14,8 @@ export type MachineEvent =
   | { kind: 'protection'; icount: number; vp: number; vtl: number; gpn: number; mask: number }
   | { kind: 'intercept'; icount: number; vp: number; vtl: number; type: number; gpa: number; access: number; register: number; ripLo: number; ripHi: number }
   | { kind: 'vtl-switch'; icount: number; vp: number; from: number; to: number; reason: number; ripBeforeLo: number; ripBeforeHi: number; ripAfterLo: number; ripAfterHi: number }
+  /** The CPU of (vp, vtl) raised an exception (a fault or trap; errorCode -1 when it has none) at ripLo/ripHi. */
+  | { kind: 'exception'; icount: number; vp: number; vtl: number; vector: number; errorCode: number; ripLo: number; ripHi: number }
   /** The CPU of (vp, vtl) took an external interrupt (vector) from its local APIC. */
   | { kind: 'interrupt'; icount: number; vp: number; vtl: number; vector: number }
   /** A synthetic timer of (vp, vtl) expired: to `vector` (direct mode) or as a message to `sint`. */

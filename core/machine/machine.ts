@@ -207,8 +207,10 @@ export class Machine {
       interceptWrite: (kind, idx, lo, hi) => (m.hv ? m.hv.interceptsWrite(v, vtl, kind, idx, lo, hi) : false),
       interceptRead: (idx) => (m.hv ? m.hv.interceptsRead(v, vtl, idx) : false),
       tsc: (out) => { const t = vp().nowNs(); out.lo = t % 4294967296; out.hi = Math.floor(t / 4294967296); },
-      getCr8: () => vp().apic.readCr8(),
-      setCr8: (v) => vp().apic.writeCr8(v),
+      // The VTL's own APIC: only the active VTL executes MOV CR8, and a debugger reads each VTL's.
+      getCr8: () => v.vtls[vtl]!.apic.readCr8(),
+      setCr8: (x) => v.vtls[vtl]!.apic.writeCr8(x),
+      exception: (vector, errorCode, ripLo, ripHi) => m.emit({ kind: 'exception', icount: m.icount(), vp: index, vtl, vector, errorCode, ripLo, ripHi }),
       unimplemented: (lo, hi, bytes) => {
         const key = (hi >>> 0) * 4294967296 + (lo >>> 0);
         if (m.reportedUd.has(key)) return;

@@ -14,6 +14,7 @@ import { PARITY } from '../util/bits.js';
 import { execute as dispatchExecute } from './exec/dispatch.js';
 import { deliverEvent } from './exec/interrupts.js';
 import { SseScratch } from './exec/sse.js';
+import { SseFloatState } from './exec/ssefloat.js';
 
 // V8 reads an import through a cell on every use (a load and a check; for an object, a map check and a
 // field load as well), but folds a module-level constant and the properties of a constant object. So
@@ -83,6 +84,8 @@ export class Cpu {
   readonly out4 = new Uint32Array(4);
   /** Scratch vectors of the SSE handlers. */
   readonly sse = new SseScratch();
+  /** MXCSR-derived state and scratch of the SSE floating-point handlers. */
+  readonly fpu = new SseFloatState();
   readonly msrOut = { lo: 0, hi: 0 };
   /** Exception being delivered (for double/triple fault classification), -1 when none. */
   delivering = -1;
@@ -249,6 +252,7 @@ export class Cpu {
       vector = EXC.DF; err = 0;
     }
     this.delivering = vector;
+    if (this.host.exception) this.host.exception(vector, EXC_HAS_ERROR(vector) ? (err < 0 ? 0 : err) : -1, this.startLo, this.startHi);
     try {
       deliverEvent(this, vector, EXC_HAS_ERROR(vector) ? (err < 0 ? 0 : err) : -1, false);
       this.delivering = -1;

@@ -24,6 +24,8 @@ export interface CpuHost {
   interceptWrite?(kind: 'cr' | 'msr', index: number, lo: number, hi: number): boolean;
   /** Likewise for an MSR read. */
   interceptRead?(index: number): boolean;
+  /** An exception is being delivered (vector, error code or -1, RIP of the instruction it belongs to). */
+  exception?(vector: number, errorCode: number, ripLo: number, ripHi: number): void;
   /** An opcode the CPU does not implement was executed; #UD follows. Report it once. */
   unimplemented(ripLo: number, ripHi: number, bytes: Uint8Array): void;
 }
