@@ -101,6 +101,25 @@ describe('debug adapter on a live VSM guest', () => {
     expect((await position(dc)).icount).toBe(hits[2]);
   });
 
+  it('stepOut leaves v1_add1 for its VTL1 caller; stepIn and next move by source lines', async () => {
+    const before = (await position(dc)).icount;
+    const out = await resumeAndStop(dc, () => dc.stepOutRequest({ threadId: VP0_VTL1 }));
+    expect(out.body).toMatchObject({ reason: 'step', threadId: VP0_VTL1 });
+    const f = await topFrame(dc, VP0_VTL1);
+    expect(f.name).toMatch(/^v1_call_entry[.\w]*\+0x[0-9a-f]+ \[VTL1\]$/);
+    expect(f.source?.path).toBe(`${ROOT}/guests/sdk/vsm.c`);
+    expect((await position(dc)).icount).toBeGreaterThan(before);
+    const line = f.line;
+    const s = await resumeAndStop(dc, () => dc.nextRequest({ threadId: VP0_VTL1 }));
+    expect(s.body.reason).toBe('step');
+    const g = await topFrame(dc, s.body.threadId!);
+    expect(`${g.source?.path}:${g.line}`).not.toBe(`${f.source?.path}:${line}`);
+    // Back to the breakpoint hit this test started from.
+    const b = await resumeAndStop(dc, () => dc.reverseContinueRequest({ threadId: VP0_VTL1 }));
+    expect(b.body.reason).toBe('breakpoint');
+    expect((await position(dc)).icount).toBe(before);
+  });
+
   it('a data breakpoint is hit in reverse before the write: the call that pushed v1_add1\'s return address', async () => {
     const frame = await topFrame(dc, VP0_VTL1);
     const rsp = BigInt(await evaluate(dc, 'rsp', frame.id));
