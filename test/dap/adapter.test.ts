@@ -38,6 +38,10 @@ describe('debug adapter on a live VSM guest', () => {
     expect(await position(dc)).toMatchObject({ icount: 0, vp: 0, vtl: 0, kind: 'live' });
     const threads = (await dc.threadsRequest()).body.threads.map((t) => t.name);
     expect(threads).toEqual(['VP0 VTL0 (active)', 'VP1 VTL0 (active, waiting)']);
+    // At the live edge a write is possible (and recorded): write back the bytes that are there.
+    const here = await readMemory(dc, 0x100000n, 4);
+    const w = await dc.customRequest('writeMemory', { memoryReference: '0x100000', data: here.toString('base64') });
+    expect(w.body.bytesWritten).toBe(4);
   });
 
   it('a source breakpoint in VTL1 code stops on the VP0 VTL1 thread; the VSM scope shows the VTL call entry', async () => {
