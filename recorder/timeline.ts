@@ -94,8 +94,17 @@ export class Timeline {
   constructor(machine: Machine, private readonly opts: TimelineOptions = DEFAULT_TIMELINE) {
     this.machine = machine;
     this.watchHook = { access: (lo, hi, gpa, size, write) => this.onAccess(lo, hi, gpa, size, write) };
+    // A VTL context created while the machine runs (HvCallEnableVpVtl) gets the breakpoints armed
+    // for that run; arm() only reaches the contexts that exist when it is called.
+    for (const vp of machine.vps) {
+      const addVtl = vp.addVtl.bind(vp);
+      vp.addVtl = (vtl) => { const c = addVtl(vtl); c.cpu.breakpoints = this.armed; return c; };
+    }
     this.checkpoint();
   }
+
+  /** The breakpoint set of the current run (null outside runs with breakpoints armed). */
+  private armed: Set<number> | null = null;
 
   position(): number { return this.machine.icount(); }
 
@@ -210,12 +219,14 @@ export class Timeline {
   private arm(on: { breakpoints: boolean; watches: boolean }): void {
     const m = this.machine;
     const bps = on.breakpoints && this.breakpoints.size ? this.breakpoints : null;
+    this.armed = bps;
     for (const vp of m.vps) for (const c of vp.vtls) if (c) c.cpu.breakpoints = bps;
     m.mem.setWatch(on.watches && this.watchpoints.size ? this.watchHook : null);
     this.hit = null;
   }
 
   private disarm(): void {
+    this.armed = null;
     for (const vp of this.machine.vps) for (const c of vp.vtls) if (c) c.cpu.breakpoints = null;
     if (this.machine.mem.watch) this.machine.mem.setWatch(null);
   }

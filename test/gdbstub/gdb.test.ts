@@ -1,11 +1,6 @@
 // The GDB stub end to end: `vsmrr gdb` on an example VSM guest, driven by real gdb 13 in batch mode,
-// checking gdb's own output (spec/interfaces.md A.9).
-//
-// Several tests reverse-execute across the point where the guest enabled VTL1. They keep a
-// checkpoint after VTL1 exists (`monitor checkpoint`, itself one of the commands under test)
-// because restoring an older snapshot into a machine that has since created VTL1 contexts does
-// not remove them yet (see test/machine/snapshot.test.ts); going back to the very start of the
-// recording is tested separately, before VTL1 exists.
+// checking gdb's own output (spec/interfaces.md A.9). Reverse execution here goes back across the
+// guest's VTL1 enablement (to checkpoints taken before VTL1 existed).
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -53,7 +48,7 @@ describe.skipIf(!gdbAvailable())('gdb stub with real gdb', () => {
   it('steps from VTL0 into the hypercall page and on into VTL1 (a thread switch), and reverse-steps back out', async () => {
     const s = await stub([PINGPONG]);
     const r = await runGdb(s.port, [
-      'break vtl_call', 'continue', 'monitor checkpoint', 'delete',
+      'break vtl_call', 'continue', 'delete',
       'info threads',
       // The inactive VTL's thread: its own registers, and memory through its own page tables.
       'thread 2', 'printf "VTL1-THREAD vtl=%d cr3=%#lx\\n", $vtl, $cr3', 'x/i $pc', 'thread 1',
@@ -89,7 +84,7 @@ describe.skipIf(!gdbAvailable())('gdb stub with real gdb', () => {
   it('breaks on a VTL1 function and reverse-continues to its previous hit', async () => {
     const s = await stub([PINGPONG]);
     const r = await runGdb(s.port, [
-      'break test_entry_and_return', 'continue', 'monitor checkpoint', 'delete',
+      'break test_entry_and_return', 'continue', 'delete',
       'break v1_add1', 'continue', 'continue', 'continue',
       'printf "FORWARD arg=%d vtl=%d icount=%d\\n", c->arg, $vtl, $icount',
       'reverse-continue',
@@ -105,7 +100,7 @@ describe.skipIf(!gdbAvailable())('gdb stub with real gdb', () => {
   it('a write watchpoint hit in reverse stops before the write, with the old value', async () => {
     const s = await stub([PINGPONG]);
     const r = await runGdb(s.port, [
-      'break spin_with_patterns', 'continue', 'monitor checkpoint', 'delete',
+      'break spin_with_patterns', 'continue', 'delete',
       'watch spin_count', 'continue', 'continue',
       'printf "AFTER %d\\n", spin_count',
       'reverse-continue',
@@ -136,7 +131,7 @@ describe.skipIf(!gdbAvailable())('gdb stub with real gdb', () => {
   it('loads the ELF for symbols: reverse-next and reverse-finish at source level', async () => {
     const s = await stub([PINGPONG]);
     const r = await runGdb(s.port, [
-      'break test_entry_and_return', 'continue', 'monitor checkpoint', 'delete',
+      'break test_entry_and_return', 'continue', 'delete',
       'break msr_case', 'continue', 'continue', 'delete',
       'next', 'next', 'printf "LINE-A %d\\n", $icount', 'info line *$pc',
       'next', 'info line *$pc',
