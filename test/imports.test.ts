@@ -10,7 +10,12 @@
 //
 // plus: no core/ file mentions Date, performance.now, Math.random, setTimeout, setInterval,
 // setImmediate, queueMicrotask, process.<x> or require( (STYLE.md 13: all nondeterminism enters
-// through ports). Every import form counts: `import ... from`, `import 'x'`, `export ... from`,
+// through ports); and no module-level mutable state in core/ or recorder/ (STYLE.md 13: two machines
+// must be able to exist at once): no module-level or class-static `let`/`var`, no mutable static
+// field, and no module-level `const` holding a fresh container (`new Map/Set/WeakMap/WeakSet`, a typed
+// array, `ArrayBuffer`, `DataView`, `new Array`, or an empty `[]`/`{}` to be filled) unless its type
+// is ReadonlyMap/ReadonlySet/readonly array, or it carries the marker `// immutable after load` (a
+// table filled once while the module loads and never written again). Every import form counts: `import ... from`, `import 'x'`, `export ... from`,
 // dynamic `import('x')`, `require('x')`, `import x = require('x')`, and type-position `import('x')`.
 // Files are parsed with the TypeScript compiler, so comments and strings never count.
 //
@@ -144,6 +149,76 @@ function forbiddenTokens(file: SourceFile): Violation[] {
   return out;
 }
 
+/** Constructors whose fresh instance is a container that can be written after load. */
+const MUTABLE_CONTAINERS = new Set([
+  'Map', 'Set', 'WeakMap', 'WeakSet', 'Array', 'ArrayBuffer', 'SharedArrayBuffer', 'DataView',
+  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
+  'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
+]);
+/** Justifies a module-level container: filled once while the module loads, never written afterwards. */
+const IMMUTABLE_MARKER = 'immutable after load';
+
+/** Whether an initializer makes a fresh writable container: `new Map(...)`, `new Int32Array(4)`, `[]`, `{}`. */
+function isMutableContainer(init: ts.Expression | undefined): boolean {
+  while (init && (ts.isParenthesizedExpression(init) || ts.isAsExpression(init) || ts.isSatisfiesExpression(init) ||
+    ts.isNonNullExpression(init) || ts.isTypeAssertionExpression(init))) init = init.expression;
+  if (!init) return false;
+  if (ts.isNewExpression(init)) return ts.isIdentifier(init.expression) && MUTABLE_CONTAINERS.has(init.expression.text);
+  if (ts.isArrayLiteralExpression(init)) return init.elements.length === 0;
+  if (ts.isObjectLiteralExpression(init)) return init.properties.length === 0;
+  return false;
+}
+
+/** A declared type that the compiler keeps read-only: ReadonlyMap, ReadonlySet, readonly T[], ReadonlyArray. */
+function isReadonlyType(t: ts.TypeNode | undefined): boolean {
+  if (!t) return false;
+  if (ts.isTypeOperatorNode(t)) return t.operator === ts.SyntaxKind.ReadonlyKeyword;
+  return ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName) &&
+    ['ReadonlyMap', 'ReadonlySet', 'ReadonlyArray'].includes(t.typeName.text);
+}
+
+/** Module-level (and class-static) mutable state: STYLE.md 13, two machines must be able to exist at once. */
+function moduleState(file: SourceFile): Violation[] {
+  const sf = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const out: Violation[] = [];
+  const lineOf = (node: ts.Node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+  const report = (node: ts.Node, what: string) => out.push({
+    path: file.path, line: lineOf(node),
+    message: `module-level mutable state (${what}): keep it per machine, e.g. on the Cpu (STYLE.md 13)`,
+  });
+  /** The marker in a comment directly above the declaration or at the end of its line. */
+  const marked = (stmt: ts.Node): boolean => {
+    const comments = [
+      ...ts.getLeadingCommentRanges(file.text, stmt.getFullStart()) ?? [],
+      ...ts.getTrailingCommentRanges(file.text, stmt.end) ?? [],
+    ];
+    return comments.some((c) => file.text.slice(c.pos, c.end).includes(IMMUTABLE_MARKER));
+  };
+  const visitClass = (cls: ts.ClassLikeDeclaration): void => {
+    for (const m of cls.members) {
+      if (!ts.isPropertyDeclaration(m) || !m.modifiers?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword)) continue;
+      const name = m.name.getText(sf);
+      if (!m.modifiers.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword)) report(m, `static ${name}`);
+      else if (isMutableContainer(m.initializer) && !isReadonlyType(m.type) && !marked(m)) report(m, `static readonly ${name} = ${m.initializer!.getText(sf).slice(0, 40)}`);
+    }
+  };
+  for (const stmt of sf.statements) {
+    if (ts.isClassDeclaration(stmt)) { visitClass(stmt); continue; }
+    if (!ts.isVariableStatement(stmt)) continue;
+    const list = stmt.declarationList;
+    const isConst = (list.flags & ts.NodeFlags.Const) !== 0;
+    for (const d of list.declarations) {
+      const name = d.name.getText(sf);
+      if (d.initializer && ts.isClassExpression(d.initializer)) visitClass(d.initializer);
+      if (!isConst) report(d, `${list.flags & ts.NodeFlags.Let ? 'let' : 'var'} ${name}`);
+      else if (isMutableContainer(d.initializer) && !isReadonlyType(d.type) && !marked(stmt)) {
+        report(d, `const ${name} = ${d.initializer!.getText(sf).slice(0, 40)}`);
+      }
+    }
+  }
+  return out;
+}
+
 /** All layering and core-purity violations in a set of files. */
 function checkLayers(files: readonly SourceFile[]): Violation[] {
   const out: Violation[] = [];
@@ -176,6 +251,7 @@ function checkLayers(files: readonly SourceFile[]): Violation[] {
       bad(`(${from}/ must not import ${t.layer}/)`);
     }
     if (from === 'core') out.push(...forbiddenTokens(f));
+    if (from === 'core' || from === 'recorder') out.push(...moduleState(f));
   }
   return out;
 }
@@ -208,7 +284,7 @@ describe('layering (DESIGN.md "Layers and folders")', () => {
     expect(files.flatMap(importsOf).length).toBeGreaterThan(20);
   });
 
-  it('no folder imports what DESIGN.md forbids, and core/ uses no host time, randomness or process', () => {
+  it('no folder imports what DESIGN.md forbids, core/ uses no host time, randomness or process, and core/ and recorder/ keep no module-level mutable state', () => {
     const vs = checkLayers(files);
     expect(vs.length, `${vs.length} violation(s):\n${formatViolations(vs)}\n`).toBe(0);
   });
@@ -254,6 +330,28 @@ describe('the layering checker itself', () => {
     { path: 'dap/adapter.ts', text: "import { Vp } from '../core/machine/vp.js';\nimport { DebugSession } from '@vscode/debugadapter';" },
     { path: 'recorder/trace.ts', text: "import { Machine } from '../core/machine/machine.js';\nimport { serve } from '../gdbstub/server.js';" },
     { path: 'cli/main.ts', text: "import { Machine } from '../core/machine/machine.js';\nimport { serve } from '../gdbstub/server.js';\nimport { x } from '../../elsewhere/x.js';" },
+    { path: 'core/x86/exec/state.ts', text: [
+      'let mx = 0x1f80;', // 1
+      'export let outHi = 0, pre = 0;', // 2 (twice)
+      'var legacy = 1;', // 3
+      'const sbuf = new ArrayBuffer(8);', // 4
+      'const S = new Int32Array(4);', // 5
+      'export const cache = new Map<string, number>();', // 6
+      'const handlers: Handler[] = [];', // 7: an empty table to be filled
+      'const seen = new Set() as Set<number>;', // 8
+      'class Counter { static count = 0; static readonly pool = new Float64Array(8); }', // 9 (twice)
+      'function f(): void { let local = 0; const buf = new Uint8Array(4); local += buf[0]; }', // fine: not module-level
+      'const MASKS = [1, 2, 4] as const;', // fine: a constant
+      "const NAMES: ReadonlyMap<string, number> = new Map([['a', 1]]);", // fine: read-only type
+      'const TABLE = new Uint8Array(256); // immutable after load: filled by the loop below', // fine: marked
+      '// immutable after load: filled by def() below',
+      'const table: Handler[] = [];', // fine: marked above
+      'const LIMIT = 4096, T = buildTables();', // fine
+      'const later = new Int32Array(4); // filled later', // 17: a comment without the marker
+      'for (let k = 0; k < 256; k++) TABLE[k] = k;', // fine: a loop variable
+    ].join('\n') },
+    { path: 'recorder/cache.ts', text: 'let nextId = 1;\nexport const traces = new Map<string, unknown>();' },
+    { path: 'dap/state.ts', text: 'let seq = 1;\nconst pending = new Map<number, unknown>();' }, // outside the rule
     { path: 'vscode-extension/src/extension.ts', text: [
       "import * as vscode from 'vscode';",
       "import { startAdapter } from '../../dap/main.js';",
@@ -271,6 +369,9 @@ describe('the layering checker itself', () => {
     expect(at('recorder/trace.ts')).toEqual([2]);
     expect(at('cli/main.ts')).toEqual([3]);
     expect(at('vscode-extension/src/extension.ts')).toEqual([3]);
+    expect(at('core/x86/exec/state.ts'), formatViolations(vs)).toEqual([1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 9, 17]);
+    expect(at('recorder/cache.ts')).toEqual([1, 2]);
+    expect(at('dap/state.ts')).toEqual([]);
   });
 
   it('ignores comments, strings and allowed imports', () => {
@@ -283,5 +384,8 @@ describe('the layering checker itself', () => {
     expect(text).toContain("gdbstub/handlers.ts:3: import '../core/machine/machine.js' is a run-time import from core/ (use `import type`)");
     expect(text).toContain('core/machine/bad.ts:7: mentions Date');
     expect(text).toContain('core/machine/bad.ts:12: mentions process.env');
+    expect(text).toContain('core/x86/exec/state.ts:1: module-level mutable state (let mx): keep it per machine');
+    expect(text).toContain('core/x86/exec/state.ts:5: module-level mutable state (const S = new Int32Array(4))');
+    expect(text).toContain('core/x86/exec/state.ts:9: module-level mutable state (static count)');
   });
 });

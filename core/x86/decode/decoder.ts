@@ -428,7 +428,7 @@ function udAt(len: number, asz: number, pfx: number): Insn {
   return new Insn(OP.UD, 0, FORM.NONE, len, 0, asz, -1, 0, 0, -1, -1, 0, 0, SEG.DS, 0, 0, 0, pfx);
 }
 
-const EXTRA_ROWS = new Map<string, Row>([['RDPID', parseRow('RDPID Ry|f64')]]);
+const EXTRA_ROWS: ReadonlyMap<string, Row> = new Map([['RDPID', parseRow('RDPID Ry|f64')]]);
 function parseRowCached(name: string): Row {
   return EXTRA_ROWS.get(name)!;
 }
