@@ -82,14 +82,9 @@ export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: Ma
   // Traces written by a debugging session hold hashes of the architectural state (see Session.live).
   const archHashes = t.meta.hash_kind === 'arch';
   const hashAt = new Map(hashes.map((h) => [h.icount, h.hash]));
-  // Checkpoints reset dirty-page tracking, which drops write translations; do the same at the same
-  // instruction counts so that the replayed TLB matches the recorded one exactly.
-  const checkpointsAt = new Set(t.checkpoints().map((c) => c.icount));
-  m.mem.takeDirtyPages();
   let divergence: ReplayResult['divergence'] = null;
   let checked = 0;
   const check = () => {
-    if (m.icount() > 0 && checkpointsAt.has(m.icount())) m.mem.takeDirtyPages();
     const h = hashAt.get(m.icount());
     if (h !== undefined && opts.verify) {
       checked++;

@@ -53,7 +53,12 @@ function complete(cpu: Cpu, status: number, reps: number): void {
   advanceRip(cpu);
 }
 
+/**
+ * Complete the VMCALL: RIP past it, and it retires (it is an instruction of the caller, so a hypercall
+ * takes one position of its own in time: a VTL call is one step, a debugger can stop before it and after).
+ */
 export function advanceRip(cpu: Cpu): void {
+  cpu.retired++;
   const st = cpu.st;
   const s = (st.ripLo >>> 0) + 3;
   st.ripLo = s | 0;

@@ -480,7 +480,7 @@ export class Machine {
   }
 
   private hashArchitectural(h: StateHasher): void {
-    h.bytes(this.mem.ram);
+    this.mem.hashRam(h);
     for (const vp of this.vps) {
       for (const ctx of vp.vtls) {
         if (!ctx) continue;
@@ -492,6 +492,8 @@ export class Machine {
       h.number(vp.state);
     }
     h.value(this.saveDevices());
+    // Hypervisor state the guest will observe: armed synthetic timers, TLB locks, queued messages.
+    if (this.hv) h.value(this.hv.save());
   }
 
   /**
@@ -526,6 +528,7 @@ export class Machine {
       throw new Error(`snapshot is of a different machine (smp ${s.config.smp}, ${s.config.ramMiB} MiB) than this one (smp ${this.config.smp}, ${this.config.ramMiB} MiB)`);
     }
     this.mem.ram.set(s.ram);
+    this.mem.markAllDirty();
     this.mem.writeIgnored.set(s.writeIgnored);
     this.mem.invalidateAllCode();
     const sc = s.sched;

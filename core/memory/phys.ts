@@ -5,6 +5,8 @@ import type { Insn } from '../x86/decode/insn.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
+/** PhysMem.dirty bits. */
+export const DIRTY_SNAPSHOT = 1, DIRTY_HASH = 2;
 
 /** Something holding write translations that must be dropped when a page starts holding code. */
 export interface WriteTranslationHolder {
@@ -42,8 +44,14 @@ export class PhysMem {
   codeGen = 0;
   /** Pages whose guest writes are dropped (hypervisor overlay pages such as the hypercall page). */
   readonly writeIgnored: Uint8Array;
-  /** Pages written since the last snapshot (dirty tracking for incremental snapshots). */
+  /**
+   * Write tracking per page, exact (the access port's write fast paths mark it too): bit 0 (DIRTY_SNAPSHOT)
+   * = written since the last takeDirtyPages (delta checkpoints), bit 1 (DIRTY_HASH) = written since its
+   * hash was last computed (hashRam).
+   */
   readonly dirty: Uint8Array;
+  /** Hash of each page (two 32-bit lanes), valid where DIRTY_HASH is clear. */
+  private readonly pageHash: Int32Array;
   private readonly holders: WriteTranslationHolder[] = [];
 
   constructor(sizeBytes: number) {
@@ -53,7 +61,8 @@ export class PhysMem {
     this.ram = new Uint8Array(sizeBytes);
     this.dv = new DataView(this.ram.buffer);
     this.codePage = new Uint8Array(this.pages);
-    this.dirty = new Uint8Array(this.pages);
+    this.dirty = new Uint8Array(this.pages).fill(DIRTY_HASH);
+    this.pageHash = new Int32Array(this.pages * 2);
     this.writeIgnored = new Uint8Array(this.pages);
   }
 
@@ -102,16 +111,37 @@ export class PhysMem {
   }
 
   /**
-   * Pages written since the last call, and start tracking afresh. Write translations are dropped so
-   * that the next write to every page goes through the slow path again and marks it.
+   * Pages written since the last call, and start tracking afresh. Tracking is exact without touching
+   * the TLBs: the write fast paths mark pages themselves.
    */
   takeDirtyPages(): number[] {
     const out: number[] = [];
     const d = this.dirty;
-    for (let p = 0; p < d.length; p++) if (d[p]) out.push(p);
-    d.fill(0);
-    for (const h of this.holders) h.flushWrites();
+    for (let p = 0; p < d.length; p++) if (d[p] & DIRTY_SNAPSHOT) { out.push(p); d[p] &= ~DIRTY_SNAPSHOT; }
     return out;
+  }
+
+  /** All of RAM changed (a snapshot restore): every page is dirty for both purposes. */
+  markAllDirty(): void { this.dirty.fill(DIRTY_SNAPSHOT | DIRTY_HASH); }
+
+  /**
+   * Feed RAM into a state hash: the hash of every page in order, each recomputed only if the page was
+   * written since (so a hash costs the pages written, not the size of RAM).
+   */
+  hashRam(h: { words(w: Int32Array): void }): void {
+    const d = this.dirty, ph = this.pageHash, words = new Int32Array(this.ram.buffer, this.ram.byteOffset, this.size >>> 2);
+    for (let p = 0; p < this.pages; p++) {
+      if (!(d[p] & DIRTY_HASH)) continue;
+      d[p] &= ~DIRTY_HASH;
+      let a = 0x811c9dc5 | 0, b = 0x5bd1e995 ^ p;
+      for (let k = p * 1024, end = k + 1024; k < end; k++) {
+        const w = words[k];
+        a = Math.imul(a ^ w, 0x01000193);
+        b = Math.imul(b ^ w, 0x5bd1e995) ^ (b >>> 15);
+      }
+      ph[2 * p] = a; ph[2 * p + 1] = b;
+    }
+    h.words(ph);
   }
 
   /** Drop every decoded instruction (after a snapshot restore). */
@@ -139,7 +169,7 @@ export class PhysMem {
   }
 
   notePage(p: number): void {
-    this.dirty[p] = 1;
+    this.dirty[p] = DIRTY_SNAPSHOT | DIRTY_HASH;
     if (this.codePage[p]) this.invalidateCode(p);
   }
 }

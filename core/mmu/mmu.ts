@@ -59,6 +59,8 @@ export class Mmu implements WriteTranslationHolder {
   private readonly global = new Uint8Array(6 * TLB_SIZE);
   private readonly dv: DataView;
   private readonly ram: Uint8Array;
+  /** PhysMem.dirty: the write fast paths mark their page (3 = both DIRTY_SNAPSHOT and DIRTY_HASH). */
+  private readonly dirty: Uint8Array;
   /** Extra high half of the last 64-bit read. */
   hi = 0;
   stage2: StageTwo | null = null;
@@ -78,6 +80,7 @@ export class Mmu implements WriteTranslationHolder {
   constructor(private readonly st: CpuState, private readonly mem: PhysMem) {
     this.dv = mem.dv;
     this.ram = mem.ram;
+    this.dirty = mem.dirty;
     mem.registerWriteHolder(this);
     this.missBit = mem.watch !== null ? 2 : 0;
   }
@@ -192,14 +195,14 @@ export class Mmu implements WriteTranslationHolder {
 
   write8(lo: number, hi: number, v: number): void {
     const k = this.slot(lo, hi, WRITE);
-    if (k >= 0) { this.ram[this.ppn[k] * PAGE + (lo & 0xfff)] = v; return; }
+    if (k >= 0) { const p = this.ppn[k]; this.dirty[p] = 3; this.ram[p * PAGE + (lo & 0xfff)] = v; return; }
     this.slowWrite(lo, hi, 1, v);
   }
 
   write16(lo: number, hi: number, v: number): void {
     if ((lo & 0xfff) <= 0xffe) {
       const k = this.slot(lo, hi, WRITE);
-      if (k >= 0) { this.dv.setUint16(this.ppn[k] * PAGE + (lo & 0xfff), v, true); return; }
+      if (k >= 0) { const p = this.ppn[k]; this.dirty[p] = 3; this.dv.setUint16(p * PAGE + (lo & 0xfff), v, true); return; }
     }
     this.slowWrite(lo, hi, 2, v);
   }
@@ -207,7 +210,7 @@ export class Mmu implements WriteTranslationHolder {
   write32(lo: number, hi: number, v: number): void {
     if ((lo & 0xfff) <= 0xffc) {
       const k = this.slot(lo, hi, WRITE);
-      if (k >= 0) { this.dv.setInt32(this.ppn[k] * PAGE + (lo & 0xfff), v, true); return; }
+      if (k >= 0) { const p = this.ppn[k]; this.dirty[p] = 3; this.dv.setInt32(p * PAGE + (lo & 0xfff), v, true); return; }
     }
     this.slowWrite(lo, hi, 4, v);
   }
@@ -216,6 +219,7 @@ export class Mmu implements WriteTranslationHolder {
     if ((lo & 0xfff) <= 0xff8) {
       const k = this.slot(lo, hi, WRITE);
       if (k >= 0) {
+        this.dirty[this.ppn[k]] = 3;
         const p = this.ppn[k] * PAGE + (lo & 0xfff);
         this.dv.setInt32(p, vlo, true);
         this.dv.setInt32(p + 4, vhi, true);
