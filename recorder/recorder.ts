@@ -46,19 +46,24 @@ export function eventRow(e: MachineEvent): EventRow {
  * written since the previous checkpoint (`base`); the first checkpoint carries every non-zero page.
  */
 export function encodeCheckpoint(m: Machine, first: boolean): Uint8Array {
-  const snap = m.save() as Partial<MachineSnapshot> & { pages?: [number, Uint8Array][] };
-  const ram = snap.ram!;
+  const snap = m.save({ ram: false }) as Partial<MachineSnapshot> & { pages?: [number, Uint8Array][] };
+  const ram = m.mem.ram;
   delete snap.ram;
   const dirty = m.mem.takeDirtyPages();
   const pages: [number, Uint8Array][] = [];
   const list = first ? Array.from({ length: ram.length / 4096 }, (_, k) => k) : dirty;
+  const words = new Int32Array(ram.buffer, ram.byteOffset, ram.length >>> 2);
   for (const p of list) {
-    const bytes = ram.subarray(p * 4096, p * 4096 + 4096);
-    if (first && bytes.every((b) => b === 0)) continue;
-    pages.push([p, bytes.slice()]);
+    if (first && zeroPage(words, p)) continue;
+    pages.push([p, ram.slice(p * 4096, p * 4096 + 4096)]);
   }
   snap.pages = pages;
   return brotliCompressSync(pack(snap), { params: { [zc.BROTLI_PARAM_QUALITY]: 1 } });
+}
+
+function zeroPage(words: Int32Array, p: number): boolean {
+  for (let k = p * 1024, end = k + 1024; k < end; k++) if (words[k] !== 0) return false;
+  return true;
 }
 
 export function decodeCheckpoint(data: Uint8Array): MachineSnapshot & { pages: [number, Uint8Array][] } {

@@ -501,13 +501,14 @@ export class Machine {
    * bulk). Restoring it into a machine of the same configuration gives a machine that runs exactly
    * like this one (test/machine/snapshot.test.ts).
    */
-  save(): MachineSnapshot {
+  save(opts: { ram?: boolean } = {}): MachineSnapshot {
     return {
       format: 'vsmrr-machine', version: 1,
       config: { ...this.config },
       sched: { roundNs: this.roundNs, nextVp: this.nextVp, roundRan: this.roundRan, roundOpen: this.roundOpen,
         serialQueue: this.serialQueue.slice(), serialQueueHead: this.serialQueueHead, reportedUd: [...this.reportedUd] },
-      ram: this.mem.ram.slice(),
+      // Without RAM for callers that store it their own way (the recorder's page deltas).
+      ram: opts.ram === false ? new Uint8Array(0) : this.mem.ram.slice(),
       writeIgnored: this.mem.writeIgnored.slice(),
       vps: this.vps.map((vp) => ({
         state: vp.state, activeVtl: vp.activeVtl, sliceStartNs: vp.sliceStartNs, sliceStartRetired: vp.sliceStartRetired,
