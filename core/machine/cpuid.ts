@@ -43,6 +43,11 @@ export interface CpuidContext {
   vpCount: number;
   /** CR4.OSXSAVE of the asking VP (reflected in leaf 1 ECX bit 27). */
   osxsave: boolean;
+  /**
+   * IA32_APIC_BASE.EN of the asking context's own local APIC (leaf 1 EDX bit 9, SDM 10.4.3: a
+   * hardware-disabled APIC reads as absent). With VSM each VTL asks about its own APIC. Default true.
+   */
+  apicEnabled?: boolean;
   /** Hypervisor leaves 0x40000000+ (core/hv); when absent they read as zero and leaf 1 has no HV bit. */
   hypervisor?: (leaf: number, subleaf: number, out: Uint32Array) => boolean;
 }
@@ -62,7 +67,7 @@ export function cpuid(leaf: number, subleaf: number, ctx: CpuidContext, out: Uin
       out[0] = 0x000306a9; // family 6, model 0x3a, stepping 9
       out[1] = (8 << 8) | ((ctx.vpCount > 1 ? Math.min(255, 1 << coreBits) : 1) << 16) | ((ctx.vpIndex & 0xff) << 24);
       out[2] = (L1_ECX | (ctx.osxsave ? 1 << 27 : 0) | (ctx.hypervisor ? 1 << 31 : 0)) >>> 0;
-      out[3] = (L1_EDX | (ctx.vpCount > 1 ? 1 << 28 : 0)) >>> 0;
+      out[3] = ((L1_EDX & ~(ctx.apicEnabled === false ? 1 << 9 : 0)) | (ctx.vpCount > 1 ? 1 << 28 : 0)) >>> 0;
       return;
     case 7:
       if (subleaf === 0) { out[1] = L7_EBX; out[2] = L7_ECX; }

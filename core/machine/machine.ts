@@ -202,6 +202,7 @@ export class Machine {
       wrmsr: (idx, lo, hi) => (m.hv && m.hv.isSyntheticMsr(idx) ? m.hv.wrmsr(vp(), vtl, idx, lo, hi) : m.wrmsr(vp(), idx, lo, hi)),
       cpuid: (leaf, sub, out) => cpuid(leaf, sub, {
         vpIndex: index, vpCount: m.vps.length, osxsave: (vp().cpu.st.cr4 & (1 << 18)) !== 0,
+        apicEnabled: v.vtls[vtl]!.apic.isEnabled(), // the asking VTL's own APIC base (spec/vsm.md 5.1)
         hypervisor: m.hv ? (l, _s, o) => m.hv!.cpuid(l, o) : undefined,
       }, out),
       interceptWrite: (kind, idx, lo, hi) => (m.hv ? m.hv.interceptsWrite(v, vtl, kind, idx, lo, hi) : false),
