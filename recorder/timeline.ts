@@ -133,13 +133,16 @@ export class Timeline {
     if (existing >= 0) { this.cps[existing] = cp; return; }
     const k = this.cps.findIndex((c) => c.icount > at);
     if (k < 0) this.cps.push(cp); else this.cps.splice(k, 0, cp);
-    // Thin out: drop the older checkpoint whose neighbours are closest, never the first or the newest.
+    // Thin out: drop the older checkpoint whose neighbours are closest, never the first, the newest,
+    // or the one just taken (it is where the debugger is working now).
     while (this.cps.length > this.opts.maxCheckpoints) {
-      let best = 1, bestGap = Infinity;
+      let best = -1, bestGap = Infinity;
       for (let i = 1; i < this.cps.length - 1; i++) {
+        if (this.cps[i] === cp) continue;
         const gap = this.cps[i + 1].icount - this.cps[i - 1].icount;
         if (gap < bestGap) { bestGap = gap; best = i; }
       }
+      if (best < 0) break;
       this.cps.splice(best, 1);
     }
   }
@@ -294,9 +297,22 @@ export class Timeline {
 
   /** Go to an exact position (forward or backward). */
   seek(target: number): TimelineStop {
-    if (target < this.machine.icount()) this.restoreAtOrBefore(target);
+    // Backwards, or forwards past a checkpoint: start from the nearest checkpoint at or before the target.
+    const now = this.machine.icount();
+    if (target < now || this.cps.some((c) => c.icount > now && c.icount <= target)) this.restoreAtOrBefore(target);
+    // A debugger that goes somewhere usually steps back from there next: keep a checkpoint a little
+    // before the target, so that those reverse steps replay a short stretch, not a whole interval.
+    const near = target - this.nearDistance();
+    if (near > this.position() + this.nearDistance() && !this.cps.some((c) => c.icount >= near && c.icount < target)) {
+      const s = this.forward(near);
+      if (s.kind !== 'position') return s;
+      this.checkpoint();
+    }
     return this.forward(target);
   }
+
+  /** How far before a seek target the extra checkpoint goes. */
+  private nearDistance(): number { return Math.max(1000, Math.floor(this.opts.checkpointEvery / 20)); }
 
   /** Step VP `vp` back by one instruction: the state just before it executed its previous one. */
   reverseStep(vp: number): TimelineStop {
