@@ -46,6 +46,8 @@ const VSM_GUESTS: { name: string; smp: number }[] = [
   { name: 'vsm-timers', smp: 2 },
   { name: 'vsm-tlblock', smp: 2 },
   { name: 'vsm-tlblock', smp: 4 },
+  { name: 'vsm-ipi', smp: 2 },
+  { name: 'vsm-ipi', smp: 4 },
 ];
 
 let fixtures: Record<string, string> = {};

@@ -55,6 +55,7 @@ const GUESTS: GuestSpec[] = [
   { name: 'vsm-fuzz', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-fuzz.c' },
   { name: 'vsm-timers', vsmrr: ['--smp', '2'], qemu: [], hyperv: true, source: 'vsm-timers.c' },
   { name: 'vsm-tlblock', vsmrr: ['--smp', '4'], qemu: [], hyperv: true, source: 'vsm-tlblock.c' },
+  { name: 'vsm-ipi', vsmrr: ['--smp', '4'], qemu: [], hyperv: true, source: 'vsm-ipi.c' },
 ];
 const spec = (name: string): GuestSpec => GUESTS.find((g) => g.name === name)!;
 
@@ -153,6 +154,14 @@ describe.concurrent('example guests in vsmrr', { timeout: SLOW }, () => {
       expect(aps.sort((a, b) => a[0] - b[0]), `AP lines of smp.elf --smp ${n}\n${describeRun(r)}`).toEqual(want);
       expect(out).toMatch(new RegExp(`^fw_cfg reports ${n} CPU\\(s\\)$`, 'm'));
       expect(out).toMatch(new RegExp(`^${n} CPU\\(s\\) online$`, 'm'));
+    });
+  }
+
+  for (const n of [2, 3]) {
+    it(`vsm-ipi passes with --smp ${n} too (and skips nothing)`, async () => {
+      const r = await runVsmrr('vsm-ipi', ['--smp', String(n)]);
+      const rep = expectPassed(r, `vsm-ipi.elf --smp ${n}`);
+      expect(rep.skip, describeRun(r)).toEqual([]);
     });
   }
 
