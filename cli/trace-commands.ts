@@ -6,6 +6,7 @@ import { TraceReader, TraceWriter } from '../recorder/trace.js';
 import { DEFAULT_RECORD, recordRun } from '../recorder/recorder.js';
 import { replay } from '../recorder/replay.js';
 import { hex64 } from '../core/util/bits.js';
+import { ProgressLine } from './progress.js';
 import { ConsoleOutput, UsageError, buildMachine, exitStatus, parseInteger, parseRunArgs } from './run.js';
 
 export { VERSION } from '../recorder/version.js';
@@ -82,7 +83,10 @@ export function recordCommand(argv: string[]): number {
   const console = new ConsoleOutput();
   const t0 = Date.now();
   const stop = (() => {
-    try { return recordRun(machine, w, { ...opts, onEvent: (e) => console.event(e) }); } finally { console.flush(); }
+    const progress = new ProgressLine(`recording ${basename(o.image)}`, o.maxInsns ?? null);
+    try {
+      return recordRun(machine, w, { ...opts, onEvent: (e) => { if (e.kind === 'serial') progress.done(); console.event(e); }, onProgress: (n) => progress.update(n) });
+    } finally { progress.done(); console.flush(); }
   })();
   const status = exitStatus(stop, machine);
   w.finish({ final_icount: String(machine.icount()), exit_status: String(status), stop: JSON.stringify(stop), wall_ms: String(Date.now() - t0) });
@@ -104,7 +108,11 @@ export function replayCommand(argv: string[]): number {
     if (!t.complete) process.stderr.write(`vsmrr: ${rest[0]}: the recording did not complete; replaying up to its last committed batch\n`);
     const console = new ConsoleOutput();
     const r = (() => {
-      try { return replay(t, { verify, onEvent: quiet ? undefined : (e) => console.event(e) }); } finally { console.flush(); }
+      const total = Number(t.meta.final_icount ?? NaN);
+      const progress = new ProgressLine(`replaying ${basename(rest[0])}`, Number.isFinite(total) && total > 0 ? total : null);
+      try {
+        return replay(t, { verify, onEvent: quiet ? undefined : (e) => { if (e.kind === 'serial') progress.done(); console.event(e); }, onProgress: (n) => progress.update(n) });
+      } finally { progress.done(); console.flush(); }
     })();
     if (verify) {
       if (r.eventDivergence) {

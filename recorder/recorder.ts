@@ -15,6 +15,8 @@ export interface RecordOptions {
   maxInsns?: number;
   /** Called with every event after it is recorded (the CLI prints serial output). */
   onEvent?: (e: MachineEvent) => void;
+  /** Called with the instruction count now and then (a progress display). */
+  onProgress?: (icount: number) => void;
 }
 
 // A state hash reads all of RAM, so it is kept well apart (an incremental page hash is future work).
@@ -88,6 +90,7 @@ export function recordRun(m: Machine, w: TraceWriter, o: RecordOptions): StopRea
     const nextHash = (Math.floor(now / o.hashEvery) + 1) * o.hashEvery;
     const stop = m.run(Math.min(nextHash, limit));
     const at = m.icount();
+    o.onProgress?.(at);
     if (stop.kind === 'max-insns' && at < limit) {
       w.hash(at, m.stateHash());
       if (at - lastCheckpoint >= o.checkpointEvery) {

@@ -60,7 +60,7 @@ export function traceEnd(t: TraceReader): { icount: number; reason: StopReason |
   return { icount, reason };
 }
 
-export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: MachineEvent) => void; maxInsns?: number }): ReplayResult {
+export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: MachineEvent) => void; maxInsns?: number; onProgress?: (icount: number) => void }): ReplayResult {
   const m = machineFromTrace(t);
   const inputs = traceInputs(t);
   let nextInput = 0;
@@ -105,6 +105,7 @@ export function replay(t: TraceReader, opts: { verify: boolean; onEvent?: (e: Ma
     const target = Math.min(p, limit);
     if (target <= m.icount()) continue;
     stop = m.run(target);
+    opts.onProgress?.(m.icount());
     applyInputs();
     check();
     if (stop.kind !== 'max-insns' || m.icount() >= limit || divergence) break;
