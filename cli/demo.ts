@@ -29,10 +29,11 @@ gdb (two terminals):
     (gdb) continue                        -> a VTL1 thread ("vp0 VTL1"), $vtl == 1
     (gdb) reverse-stepi                   -> back in VTL0, on the instruction that caused the intercept
     (gdb) info threads                    one thread per VP and VTL
-VS Code: install the extension (npm run package:extension, then "Install from VSIX..." with
-  vscode-extension/vsmrr-*.vsix) and add to .vscode/launch.json:
+VS Code: npm run package:extension, then "Extensions: Install from VSIX..." with dist/vsmrr-debug.vsix;
+  set "vsmrr.command" to \${process.cwd()}/dist/cli/main.js (or npm link, for vsmrr on PATH) and add
+  to .vscode/launch.json:
     { "type": "vsmrr", "request": "launch", "name": "demo trace", "trace": "\${workspaceFolder}/${TRACE}" }
-  Step Back and Reverse Continue work as the other buttons do.
+  Step Back and Reverse Continue work as the other buttons do; the VSM scope shows the entry reason.
 The trace is one file: send it with a bug report and it replays the same anywhere (vsmrr replay ${TRACE} --verify).
 `);
   return 0;
