@@ -20,6 +20,10 @@ export { routeIpi } from './apicroute.js';
 
 export interface IpiRouter {
   deliver(src: LocalApic, ipi: Ipi): void;
+  /** Whether acknowledging `vector` ends it at once (a SynIC SINT with auto-EOI, spec/vsm.md 7). */
+  autoEoi?(apic: LocalApic, vector: number): boolean;
+  /** `vector` was ended (by EOI or auto-EOI): the SynIC retries queued messages (spec/vsm.md 7). */
+  eoi?(apic: LocalApic, vector: number): void;
 }
 
 export interface LocalApicOptions {
@@ -176,6 +180,7 @@ export class LocalApic implements MmioDevice, Saveable {
   acknowledge(vector: number): void {
     if (!testBit(this.irr, vector)) return;
     setBit(this.irr, vector, false);
+    if (this.router.autoEoi?.(this, vector)) { this.router.eoi?.(this, vector); return; }
     setBit(this.isr, vector, true);
   }
 
@@ -293,6 +298,7 @@ export class LocalApic implements MmioDevice, Saveable {
     if (v < 0) return;
     setBit(this.isr, v, false);
     // Level-triggered EOI broadcast to I/O APICs is not needed: there are none.
+    this.router.eoi?.(this, v);
     this.signalIfDeliverable();
   }
 

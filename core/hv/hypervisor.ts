@@ -377,6 +377,29 @@ export class Hypervisor {
   /** End of message: a pending message may be delivered now. */
   onEom(vp: Vp, vtl: number): void { this.synic.eom(vp, vtl); }
 
+  /**
+   * Whether taking `vector` in (vp, vtl) ends it at once: the vector of an unmasked SINT with auto-EOI
+   * (bit 17) under an enabled SynIC, or the VINA vector with VsmVina's auto-EOI (bit 10) (spec/vsm.md 5.5, 7).
+   */
+  sintAutoEoi(vp: Vp, vtl: number, vector: number): boolean {
+    const s = this.vps[vp.index]?.vtl[vtl];
+    if (!s) return false;
+    if ((s.vina & 0x500) === 0x500 && (s.vina & 0xff) === vector) return true;
+    if (!(s.scontrol & 1)) return false;
+    for (let n = 0; n < 16; n++) {
+      const r = s.sint[n];
+      if ((r & 0xff) === vector && !(r & 0x10000) && (r & 0x20000)) return true;
+    }
+    return false;
+  }
+
+  /** The APIC of (vp, vtl) ended `vector`: if it is a SINT's, queued messages are retried (as EOM does). */
+  sintEnded(vp: Vp, vtl: number, vector: number): void {
+    const s = this.vps[vp.index]?.vtl[vtl];
+    if (!s || !(s.scontrol & 1)) return;
+    for (let n = 0; n < 16; n++) if ((s.sint[n] & 0xff) === vector && !(s.sint[n] & 0x10000)) { this.synic.eom(vp, vtl); return; }
+  }
+
   /** The CPU stopped an instruction for us (EXIT.INTERCEPT). */
   intercept(vp: Vp, info: InterceptInfo): void {
     if (vp.activeVtl >= this.maxVtl || !vp.vtls[vp.activeVtl + 1]) {

@@ -124,6 +124,14 @@ export class Machine {
         });
         routeIpi(this.vps.map((v) => v.vtls[vtl]?.apic).filter((a): a is LocalApic => a !== undefined), src, ipi);
       },
+      autoEoi: (apic, vector) => {
+        const at = this.hv ? this.contextOfApic(apic) : null;
+        return at ? this.hv!.sintAutoEoi(at.vp, at.vtl, vector) : false;
+      },
+      eoi: (apic, vector) => {
+        const at = this.hv ? this.contextOfApic(apic) : null;
+        if (at) this.hv!.sintEnded(at.vp, at.vtl, vector);
+      },
     };
     for (let k = 0; k < config.smp; k++) {
       const vp = new Vp(k, this.mem, (v, vtl) => this.makeHost(v, vtl), router);
@@ -148,6 +156,12 @@ export class Machine {
   }
 
   /** A VTL context was created on a VP (HvCallEnableVpVtl). */
+  /** The (VP, VTL) a local APIC belongs to. */
+  private contextOfApic(apic: LocalApic): { vp: Vp; vtl: number } | null {
+    for (const vp of this.vps) for (const c of vp.vtls) if (c && c.apic === apic) return { vp, vtl: c.vtl };
+    return null;
+  }
+
   vtlAdded(vp: Vp, vtl: number): void {
     void vp; void vtl;
   }
