@@ -346,10 +346,12 @@ export class Session {
     const on = { breakpoints: t.breakpoints.size > 0, watches: t.watchpoints.size > 0 };
     if (on.breakpoints || on.watches) {
       const lower = ev ? ev.event.icount - 1 : -1;
-      const intervals = t.intervalsBefore(here);
       const span = Math.max(1, here - Math.max(0, lower));
-      for (const [from, to] of intervals) {
-        if (to <= lower) break;
+      // Interval by interval towards the past. Replaying one takes checkpoints and thins older ones,
+      // so the next interval is looked up afresh each time (it ends where this one started).
+      for (let to = here, from = t.checkpointBefore(to); from !== null && to > lower; to = from, from = t.checkpointBefore(to)) {
+        // The interval's summary says no breakpoint's code ran there: nothing to replay.
+        if (!on.watches && t.breakpointsNeverRanIn(from, to)) continue;
         yield { done: here - to, total: span, message: `searching backwards from instruction ${to}` };
         const s = t.scanInterval(from, to, here, lower, on);
         if (!s || (s.kind !== 'breakpoint' && s.kind !== 'watchpoint')) continue;

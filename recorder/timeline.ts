@@ -98,10 +98,44 @@ export class Timeline {
     // for that run; arm() only reaches the contexts that exist when it is called.
     for (const vp of machine.vps) {
       const addVtl = vp.addVtl.bind(vp);
-      vp.addVtl = (vtl) => { const c = addVtl(vtl); c.cpu.breakpoints = this.armed; return c; };
+      vp.addVtl = (vtl) => { const c = addVtl(vtl); c.cpu.breakpoints = this.armed; c.cpu.execPages = this.trackPages; return c; };
     }
     this.checkpoint();
   }
+
+  // ---- Interval summaries -------------------------------------------------------------------------
+  //
+  // While the machine runs forward from a checkpoint, the CPUs record the code pages they execute.
+  // When it reaches the next checkpoint, that set becomes the summary of the interval between the two,
+  // and reverse-continue skips every interval whose code never touched a breakpoint's page.
+
+  /** Code pages executed since trackFrom (a checkpoint position), or trackFrom null when unknown. */
+  private trackPages = new Set<number>();
+  private trackFrom: number | null = null;
+  private readonly summaries = new Map<number, { end: number; pages: Set<number> }>();
+
+  private startTracking(at: number): void {
+    this.trackPages = new Set<number>();
+    this.trackFrom = at;
+    for (const vp of this.machine.vps) for (const c of vp.vtls) if (c) { c.cpu.execPages = this.trackPages; c.cpu.forgetFetchPage(); }
+  }
+
+  /** True when the interval [from, to) is known not to have executed code on any breakpoint's page. */
+  breakpointsNeverRanIn(from: number, to: number): boolean {
+    if (!this.useSummaries) return false;
+    const s = this.summaries.get(from);
+    if (!s || s.end !== to) return false;
+    for (const key of this.breakpoints) if (s.pages.has(Math.floor(key / 4096))) return false;
+    return true;
+  }
+
+  /** Off: every interval is replayed (tests compare both ways). */
+  useSummaries = true;
+  /** Intervals replayed by backward searches so far (statistics). */
+  intervalsReplayed = 0;
+
+  /** How many intervals have a summary (for tests and statistics). */
+  summaryCount(): number { return this.summaries.size; }
 
   /** The breakpoint set of the current run (null outside runs with breakpoints armed). */
   private armed: Set<number> | null = null;
@@ -128,6 +162,10 @@ export class Timeline {
   checkpoint(): void {
     const m = this.machine;
     const at = m.icount();
+    if (this.trackFrom !== null && this.trackFrom < at && this.cps.some((c) => c.icount === this.trackFrom)) {
+      this.summaries.set(this.trackFrom, { end: at, pages: this.trackPages });
+    }
+    this.startTracking(at);
     const existing = this.cps.findIndex((c) => c.icount === at);
     const cp = { icount: at, snap: m.save(), retired: m.vps.map((v) => v.retired()) };
     if (existing >= 0) { this.cps[existing] = cp; return; }
@@ -143,14 +181,26 @@ export class Timeline {
         if (gap < bestGap) { bestGap = gap; best = i; }
       }
       if (best < 0) break;
+      this.dropSummariesAround(best);
       this.cps.splice(best, 1);
     }
   }
 
   checkpointPositions(): number[] { return this.cps.map((c) => c.icount); }
 
+  /** Checkpoint i is going: the intervals on both sides merge, and so do their summaries. */
+  private dropSummariesAround(i: number): void {
+    const prev = this.cps[i - 1].icount, mid = this.cps[i].icount, next = this.cps[i + 1]?.icount;
+    const a = this.summaries.get(prev), b = this.summaries.get(mid);
+    this.summaries.delete(mid);
+    if (a && a.end === mid && b && b.end === next) this.summaries.set(prev, { end: next, pages: new Set([...a.pages, ...b.pages]) });
+    else this.summaries.delete(prev);
+    if (this.trackFrom === mid) this.trackFrom = null;
+  }
+
   private restore(cp: Checkpoint): void {
     this.machine.restore(cp.snap);
+    this.startTracking(cp.icount);
     for (const vp of this.machine.vps) for (const c of vp.vtls) if (c) c.cpu.skipBreakpointOnce = false;
     this.nextInput = this.inputs.findIndex((i) => i.icount > cp.icount);
     if (this.nextInput < 0) this.nextInput = this.inputs.length;
@@ -363,6 +413,13 @@ export class Timeline {
   }
 
   /** The checkpoint intervals [from, to) covering [0, here), newest first (the last one ends at here). */
+  /** The newest checkpoint position before `x`, or null. */
+  checkpointBefore(x: number): number | null {
+    let best: number | null = null;
+    for (const c of this.cps) if (c.icount < x) best = c.icount;
+    return best;
+  }
+
   intervalsBefore(here: number): [number, number][] {
     const starts = this.cps.map((c) => c.icount).filter((x) => x < here);
     const out: [number, number][] = [];
@@ -379,6 +436,7 @@ export class Timeline {
   scanInterval(from: number, to: number, here: number, lower: number, on: { breakpoints: boolean; watches: boolean }): TimelineStop | null {
     const cp = this.cps.find((c) => c.icount === from);
     if (!cp) throw new Error(`no checkpoint at ${from}`);
+    this.intervalsReplayed++;
     this.restore(cp);
     let last: TimelineStop | null = null;
     for (;;) {
@@ -392,8 +450,8 @@ export class Timeline {
 
   /** The newest breakpoint or watchpoint stop in (lower, here), or null (the machine is left somewhere). */
   lastStopBefore(here: number, lower: number, on: { breakpoints: boolean; watches: boolean }): TimelineStop | null {
-    for (const [from, to] of this.intervalsBefore(here)) {
-      if (to <= lower) break;
+    for (let to = here, from = this.checkpointBefore(to); from !== null && to > lower; to = from, from = this.checkpointBefore(to)) {
+      if (!on.watches && this.breakpointsNeverRanIn(from, to)) continue;
       const s = this.scanInterval(from, to, here, lower, on);
       if (s) return s;
     }

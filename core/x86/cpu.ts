@@ -216,6 +216,15 @@ export class Cpu {
     if (!this.exception(EXC.DB, -1)) this.exitCode = EXIT.TRIPLE_FAULT;
   }
 
+  /**
+   * When set, the RIP page (hi × 2^20 + lo >>> 12) of every instruction fetched from a page other than
+   * the previous one is added here (a debugger's record of the code a stretch of time executed).
+   */
+  execPages: Set<number> | null = null;
+
+  /** Forget the cached fetch page, so that the next fetch reports its page to execPages again. */
+  forgetFetchPage(): void { this.fLinLo = -1; }
+
   /** One-shot: let the next run() execute past a breakpoint at the current RIP. */
   skipBreakpointOnce = false;
 
@@ -337,6 +346,7 @@ export class Cpu {
       if (cached !== undefined) return cached;
       return this.decodeAt(this.fPhys + off, linLo, linHi, this.fSlots!);
     }
+    if (this.execPages !== null) this.execPages.add((hi | 0) * 1048576 + (lo >>> 12));
     const pa = this.mmu.fetchAddr(linLo, linHi);
     if (pa + 1 > this.mem.size) {
       // Executing from MMIO or unbacked memory: decode byte by byte, never cached.

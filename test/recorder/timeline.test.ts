@@ -77,3 +77,35 @@ describe('timeline', () => {
     expect(s2).toMatchObject({ kind: 'breakpoint', icount: hits[hits.length - 2] });
   });
 });
+
+describe('timeline: interval summaries', () => {
+  it('reverse-continue skips intervals whose code never reached a breakpoint page, and stops where a full search does', () => {
+    // Breakpoint candidates: RIPs seen while stepping through the run at a few places.
+    const probe = new Timeline(fresh('smp', 2), { checkpointEvery: 40_000, maxCheckpoints: 64 });
+    const rips: number[] = [];
+    for (const at of [3_000, 90_000, 250_000, 420_000]) {
+      probe.seek(at);
+      const st = probe.machine.vps[0].cpu.st;
+      rips.push((st.ripHi | 0) * 4294967296 + (st.ripLo >>> 0));
+    }
+    const run = (summaries: boolean) => {
+      const t = new Timeline(fresh('smp', 2), { checkpointEvery: 40_000, maxCheckpoints: 64 });
+      t.useSummaries = summaries;
+      t.forward(600_000);
+      const stops: string[] = [];
+      for (const addr of rips) {
+        t.breakpoints.clear();
+        t.breakpoints.add(addr);
+        t.seek(600_000);
+        const s = t.reverseContinue();
+        stops.push(`${s.kind}@${s.icount}:${t.machine.archHash()}`);
+      }
+      return { stops, replayed: t.intervalsReplayed, summaries: t.summaryCount() };
+    };
+    const withS = run(true), without = run(false);
+    expect(withS.summaries).toBeGreaterThan(5);
+    expect(withS.stops).toEqual(without.stops);
+    expect(withS.stops.some((x) => x.startsWith('breakpoint'))).toBe(true);
+    expect(withS.replayed).toBeLessThan(without.replayed);
+  });
+});
