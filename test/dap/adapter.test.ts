@@ -196,8 +196,10 @@ describe('debug adapter on a live VSM guest', () => {
   it('a long reverseContinue reports progress and can be cancelled', async () => {
     await dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [] });
     await resumeAndStop(dc, () => dc.customRequest('vsmrr/gotoInstructionCount', { icount: 1_000_000 }));
-    // A breakpoint that never hits: the search goes through every checkpoint interval.
-    await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: '0x5' }] });
+    // A data breakpoint on memory nothing writes: the search replays every checkpoint interval (a
+    // breakpoint whose code never ran would be answered from the intervals' summaries at once).
+    const info = (await dc.dataBreakpointInfoRequest({ name: '*(uint64_t*)0x7ff000' })).body;
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.dataId!, accessType: 'write' }] });
     const started = dc.waitForEvent('progressStart') as Promise<DebugProtocol.ProgressStartEvent>;
     const ended = dc.waitForEvent('progressEnd');
     const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
@@ -210,5 +212,6 @@ describe('debug adapter on a live VSM guest', () => {
     expect(s.body.reason).toBe('pause');
     const p = (await position(dc)).icount;
     expect(p).toBeGreaterThan(0);
+    await dc.setDataBreakpointsRequest({ breakpoints: [] });
   });
 });

@@ -50,6 +50,21 @@ describe('machine snapshots', () => {
     expect(r.outB).toBe(r.outA);
   });
 
+  it('vsm-timers (2 VPs), snapshot while synthetic and APIC timers of both VTLs are armed: identical', async () => {
+    const r = await roundTrip('vsm-timers', { smp: 2 }, 300_000);
+    expect(r.stopA).toEqual({ kind: 'debug-exit', value: 0 });
+    expect(r.stopB).toEqual(r.stopA);
+    expect(r.b.stateHash()).toBe(r.a.stateHash());
+    expect(r.outB).toBe(r.outA);
+  });
+
+  it('vsm-tlblock (4 VPs), snapshot in the middle of its TLB lock and flush rounds: identical', async () => {
+    const r = await roundTrip('vsm-tlblock', { smp: 4 }, 400_000);
+    expect(r.stopB).toEqual(r.stopA);
+    expect(r.b.stateHash()).toBe(r.a.stateHash());
+    expect(r.outB).toBe(r.outA);
+  });
+
   it('restoring into the same machine after it went further (VTL1 enabled since the snapshot) rewinds it exactly', () => {
     requireBuilt([guestImage('vsm-pingpong')]);
     const bytes = readFileSync(guestImage('vsm-pingpong'));

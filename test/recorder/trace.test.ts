@@ -32,7 +32,8 @@ describe('record and replay', () => {
   // Hash intervals sized so that every guest gets several hash points.
   for (const [name, smp, every] of [['hello', 1, 20_000], ['smp', 4, 200_000], ['apic-timer', 1, 5_000_000], ['usermode', 1, 20_000],
     ['exceptions', 1, 20_000], ['vsm-enable', 2, 100_000], ['vsm-pingpong', 2, 500_000], ['vsm-regs', 2, 200_000],
-    ['vsm-protect', 2, 200_000], ['vsm-intercept', 2, 100_000], ['vsm-translate', 2, 200_000], ['vsm-fuzz', 2, 500_000]] as const) {
+    ['vsm-protect', 2, 200_000], ['vsm-intercept', 2, 100_000], ['vsm-translate', 2, 200_000], ['vsm-fuzz', 2, 500_000],
+    ['vsm-timers', 2, 500_000], ['vsm-tlblock', 4, 500_000], ['vsm-ipi', 4, 500_000], ['cpu-mix', 1, 2_000_000]] as const) {
     it(`${name} (--smp ${smp}): replay matches the recording, twice`, async () => {
       const r = record(name, smp, '', every);
       for (let k = 0; k < 2; k++) {
