@@ -44,6 +44,8 @@ options:
   --mbec           offer mode-based execute control to VTL1 (VsmCapabilities bit 2): with it, VTL
                    protections split kernel and user execute (off by default, as the kvm-unit-tests
                    expect)
+  --hv-testdev     attach QEMU's hyperv-testdev (port 0x3000): the guest creates SynIC SINT routes,
+                   message and event connections for HvCallPostMessage/HvCallSignalEvent through it
   --hash           print a hash of the final machine state on stderr (identical across runs)
   -h, --help       this help
 
@@ -65,6 +67,7 @@ export interface RunOptions {
   quantum?: number;
   hv: boolean;
   mbec: boolean;
+  hvTestdev: boolean;
   hash: boolean;
 }
 
@@ -79,7 +82,7 @@ export function parseInteger(name: string, v: string | undefined, min: number, m
 }
 
 export function parseRunArgs(args: string[]): RunOptions | 'help' {
-  const o: Partial<RunOptions> = { smp: 1, mem: 128, cmdline: '', hash: false, hv: true, mbec: false };
+  const o: Partial<RunOptions> = { smp: 1, mem: 128, cmdline: '', hash: false, hv: true, mbec: false, hvTestdev: false };
   for (let k = 0; k < args.length; k++) {
     const a = args[k];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -94,6 +97,7 @@ export function parseRunArgs(args: string[]): RunOptions | 'help' {
       case '--quantum': o.quantum = parseInteger('--quantum', value(), 1, 1_000_000_000); break;
       case '--hash': o.hash = true; break;
       case '--mbec': o.mbec = true; break;
+      case '--hv-testdev': o.hvTestdev = true; break;
       case '--hv': {
         const v = value();
         if (v !== 'on' && v !== 'off') throw new UsageError(`--hv takes 'on' or 'off', not '${v ?? ''}'`);
@@ -125,7 +129,7 @@ export function buildMachine(o: RunOptions): { machine: Machine; image: Uint8Arr
   let image: Uint8Array;
   try {
     image = readImage(o.image);
-    machine = new Machine({ ramMiB: o.mem, smp: o.smp, cmdline: o.cmdline, quantum: o.quantum, hv: o.hv, mbec: o.mbec }, image);
+    machine = new Machine({ ramMiB: o.mem, smp: o.smp, cmdline: o.cmdline, quantum: o.quantum, hv: o.hv, mbec: o.mbec, hvTestdev: o.hvTestdev }, image);
   } catch (e) {
     if (e instanceof ImageError) throw new ImageError(`${o.image}: ${e.message}`);
     throw e;

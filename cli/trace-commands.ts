@@ -77,7 +77,7 @@ export function recordCommand(argv: string[]): number {
   };
   const { machine, image, serialIn } = buildMachine(o);
   const w = new TraceWriter(out);
-  w.begin({ smp: o.smp, mem: o.mem, cmdline: o.cmdline, quantum: o.quantum ?? null, hv: o.hv, mbec: o.mbec, maxInsns: o.maxInsns ?? null },
+  w.begin({ smp: o.smp, mem: o.mem, cmdline: o.cmdline, quantum: o.quantum ?? null, hv: o.hv, mbec: o.mbec, hvTestdev: o.hvTestdev, maxInsns: o.maxInsns ?? null },
     { name: basename(o.image), bytes: image }, VERSION);
   if (serialIn) w.input(0, 'serial', serialIn);
   const console = new ConsoleOutput();

@@ -36,6 +36,7 @@ export function eventRow(e: MachineEvent): EventRow {
     case 'interrupt': case 'ipi': row.code = e.vector; break;
     case 'timer': row.code = e.timer; break;
     case 'message': row.code = e.type; break;
+    case 'event-signal': row.code = e.flag; break;
     case 'debug-exit': row.code = e.value; break;
     case 'vp-start': row.rip = hex64(e.ripLo, e.ripHi); break;
     case 'unimplemented': case 'unhandled-hypercall': row.rip = hex64(e.ripLo, e.ripHi); break;

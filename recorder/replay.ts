@@ -21,7 +21,7 @@ export function machineFromTrace(t: TraceReader): Machine {
   const config: MachineConfig = {
     ramMiB: Number(c.mem), smp: Number(c.smp), cmdline: String(c.cmdline ?? ''),
     quantum: c.quantum === undefined || c.quantum === null ? undefined : Number(c.quantum), hv: c.hv !== false,
-    mbec: c.mbec === true,
+    mbec: c.mbec === true, hvTestdev: c.hvTestdev === true,
   };
   const m = new Machine(config, t.image().bytes);
   for (const input of t.inputs()) {

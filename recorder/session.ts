@@ -91,6 +91,7 @@ function eventCode(e: MachineEvent): number | undefined {
     case 'exception': case 'interrupt': case 'ipi': return e.vector;
     case 'timer': return e.timer;
     case 'message': return e.type;
+    case 'event-signal': return e.flag;
     default: return undefined;
   }
 }
@@ -153,7 +154,7 @@ export class Session {
     let writer: TraceWriter | null = null;
     if (opts.trace) {
       writer = new TraceWriter(opts.trace);
-      writer.begin({ smp: config.smp, mem: config.ramMiB, cmdline: config.cmdline, quantum: config.quantum ?? null, hv: config.hv !== false, mbec: config.mbec === true, maxInsns: null },
+      writer.begin({ smp: config.smp, mem: config.ramMiB, cmdline: config.cmdline, quantum: config.quantum ?? null, hv: config.hv !== false, mbec: config.mbec === true, hvTestdev: config.hvTestdev === true, maxInsns: null },
         { name: opts.imageName ?? 'image', bytes: image }, VERSION);
       // A debugger stops the machine at arbitrary points (breakpoints, events, single steps), where
       // the scheduler's bookkeeping may differ from a replay's stop by count: the hashes are of the

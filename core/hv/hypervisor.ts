@@ -13,6 +13,7 @@ import { VpStageTwo, VtlProtection } from './protection.js';
 import { SynicMessages, checkHigherVtlInterrupts, deliverIntercept } from './intercept.js';
 import type { InterceptInfo } from '../x86/cpu.js';
 import { flushBlockedBy, TLB_LOCKED } from './flush.js';
+import { CONNECTION_ID_MASK, Connections, EVENT_FLAG_COUNT, type SavedConnections } from './connections.js';
 import { SyntheticTimer, STIMER_COUNT, readStimerMsr, stimerDeadlineNs, stimerTick, writeStimerMsr } from './stimer.js';
 
 /** Hypercall page layout (OpenVMM's; spec/vsm.md 1.1). VsmCodePageOffsets reports these. */
@@ -42,7 +43,8 @@ export type HvEvent =
   | { kind: 'intercept'; vp: number; vtl: number; type: number; gpa: number; access: number; register: number; ripLo: number; ripHi: number }
   | { kind: 'vtl-switch'; vp: number; from: number; to: number; reason: number; ripBeforeLo: number; ripBeforeHi: number; ripAfterLo: number; ripAfterHi: number }
   | { kind: 'timer'; vp: number; vtl: number; timer: number; direct: boolean; vector: number; sint: number; expiration: number; delivered: boolean }
-  | { kind: 'message'; vp: number; vtl: number; sint: number; type: number; queued: boolean }
+  | { kind: 'message'; vp: number; vtl: number; sint: number; type: number; queued: boolean; connection?: number }
+  | { kind: 'event-signal'; vp: number; vtl: number; sint: number; flag: number; connection: number; raised: boolean; fromVp: number; fromVtl: number }
   | { kind: 'ipi'; vp: number; vtl: number; targetVtl: number; vector: number; targets: number[]; via: 'hypercall' }
   | { kind: 'tlb-lock'; vp: number; vtl: number; locked: boolean; by: number }
   | { kind: 'flush'; vp: number; vtl: number; targets: number[]; targetVtls: number; blocked: boolean }
@@ -140,6 +142,7 @@ export class Hypervisor {
       protection: this.protection.map((p) => p.masks.slice()),
       overlays: [...this.overlays.entries()].map(([page, o]) => [page, o.saved.slice(), o.users]),
       synic: this.synic.save(),
+      connections: this.connections.save(),
       vps: this.vps.map((v) => ({
         enabledVtls: v.enabledVtls, crInterceptControlLo: v.crInterceptControlLo, crInterceptControlHi: v.crInterceptControlHi,
         crInterceptCr0Mask: v.crInterceptCr0Mask, crInterceptCr4Mask: v.crInterceptCr4Mask, secureConfig: [...v.secureConfig],
@@ -163,6 +166,7 @@ export class Hypervisor {
     this.overlays.clear();
     for (const [page, saved, users] of s.overlays as [number, Uint8Array, number][]) this.overlays.set(page, { saved: Uint8Array.from(saved), users });
     this.synic.restore(s.synic as ReturnType<SynicMessages['save']>);
+    this.connections.restore(s.connections as SavedConnections | undefined);
     (s.vps as Record<string, unknown>[]).forEach((o, k) => {
       const v = this.vps[k];
       v.enabledVtls = o.enabledVtls as number;
@@ -197,9 +201,9 @@ export class Hypervisor {
       case 0x40000003:
         // EAX: TIME_REF_COUNT(1) SynIC(2) synthetic timers(3) APIC MSRs(4) hypercall MSRs(5) VP index(6)
         // reference TSC(9) frequency MSRs(11). EBX: AccessVsm(16) AccessVpRegisters(17)
-        // FastHypercallOutput(19) StartVirtualProcessor(21). EDX: XMM fast input(4), XMM fast output(15), direct synthetic timers(19).
+        // PostMessages(4) SignalEvents(5) FastHypercallOutput(19) StartVirtualProcessor(21). EDX: XMM fast input(4), XMM fast output(15), direct synthetic timers(19).
         out[0] = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 9) | (1 << 11);
-        out[1] = (1 << 16) | (1 << 17) | (1 << 19) | (1 << 21);
+        out[1] = (1 << 4) | (1 << 5) | (1 << 16) | (1 << 17) | (1 << 19) | (1 << 21);
         out[3] = (1 << 4) | (1 << 15) | (1 << 19);
         return true;
       case 0x40000004: out[1] = 0xffffffff; return true; // never notify long spin waits
@@ -374,6 +378,72 @@ export class Hypervisor {
 
   readonly synic = new SynicMessages(this);
 
+  /** The partition's message and event connections (HvCallPostMessage, HvCallSignalEvent). */
+  readonly connections = new Connections();
+
+  /**
+   * Create a message connection: messages posted to `id` go to `sint` of VTL `vtl` (default 0) of VP
+   * `vp`. False when the id is taken or the target does not exist.
+   */
+  connectMessage(id: number, t: { vp: number; sint: number; vtl?: number }): boolean {
+    const target = { vp: t.vp, vtl: t.vtl ?? 0, sint: t.sint };
+    if (!this.validTarget(id, target) || this.connections.messages.has(id)) return false;
+    this.connections.messages.set(id, target);
+    return true;
+  }
+
+  /**
+   * Create an event connection: signalling flag n of `id` sets flag `flagBase` + n in the slot of
+   * `sint` of the event flags page of VTL `vtl` (default 0) of VP `vp`.
+   */
+  connectEvent(id: number, t: { vp: number; sint: number; vtl?: number; flagBase?: number }): boolean {
+    const target = { vp: t.vp, vtl: t.vtl ?? 0, sint: t.sint, flagBase: t.flagBase ?? 0 };
+    if (!this.validTarget(id, target) || this.connections.events.has(id)) return false;
+    if (!Number.isInteger(target.flagBase) || target.flagBase < 0 || target.flagBase >= EVENT_FLAG_COUNT) return false;
+    this.connections.events.set(id, target);
+    return true;
+  }
+
+  disconnectMessage(id: number): boolean { return this.connections.messages.delete(id); }
+  disconnectEvent(id: number): boolean { return this.connections.events.delete(id); }
+
+  private validTarget(id: number, t: { vp: number; vtl: number; sint: number }): boolean {
+    return Number.isInteger(id) && id >= 0 && id <= CONNECTION_ID_MASK && Number.isInteger(t.vp) && t.vp >= 0 &&
+      t.vp < this.vps.length && Number.isInteger(t.vtl) && t.vtl >= 0 && t.vtl <= this.maxVtl &&
+      Number.isInteger(t.sint) && t.sint >= 0 && t.sint < 16;
+  }
+
+  /**
+   * Raise SINT `sint` of (vp, vtl): its vector goes to that VTL's APIC (edge) when the SynIC is
+   * enabled and the SINT unmasked. Returns whether it was raised.
+   */
+  raiseSint(vp: number, vtl: number, sint: number): boolean {
+    const ctx = this.machine.vps[vp]?.vtls[vtl];
+    const s = this.vps[vp]?.vtl[vtl];
+    if (!ctx || !s || !(s.scontrol & 1)) return false;
+    const r = s.sint[sint];
+    if (r & 0x10000) return false;
+    ctx.apic.acceptInterrupt(0, r & 0xff, 'edge');
+    return true;
+  }
+
+  /**
+   * Set flag `bit` of SINT `sint`'s slot in the event flags page (SIEFP) of (vp, vtl); when it was
+   * clear, raise the SINT. Returns whether the SINT was raised. The page must be enabled.
+   */
+  setEventFlag(vp: number, vtl: number, sint: number, bit: number): boolean {
+    const s = this.vps[vp].vtl[vtl];
+    const mem = this.machine.mem;
+    const page = (s.siefpHi >>> 0) * 4294967296 + ((s.siefpLo & ~0xfff) >>> 0);
+    const at = page + sint * 256 + (bit >>> 3);
+    if (!(s.siefpLo & 1) || at >= mem.size) return false;
+    const old = mem.read8(at);
+    const mask = 1 << (bit & 7);
+    if (old & mask) return false;
+    mem.write8(at, old | mask);
+    return this.raiseSint(vp, vtl, sint);
+  }
+
   /** End of message: a pending message may be delivered now. */
   onEom(vp: Vp, vtl: number): void { this.synic.eom(vp, vtl); }
 
@@ -484,7 +554,8 @@ export class Hypervisor {
 
   /** Partition privileges granted (CPUID 0x40000003 EBX, spec/vsm.md 1.6). */
   hasPrivilege(name: string): boolean {
-    return name === 'AccessVsm' || name === 'AccessVpRegisters' || name === 'StartVirtualProcessor';
+    return name === 'AccessVsm' || name === 'AccessVpRegisters' || name === 'StartVirtualProcessor' ||
+      name === 'PostMessages' || name === 'SignalEvents';
   }
 
   /** Whether a thrown value is a VTL protection violation from an access port. */

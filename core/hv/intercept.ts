@@ -106,15 +106,23 @@ export class SynicMessages {
 
   constructor(private readonly hv: Hypervisor) {}
 
-  /** Post a message; returns true when it was written into the slot now. */
-  post(vp: Vp, vtl: number, sint: number, type: number, payload: Uint8Array): boolean {
+  /**
+   * Post a message; returns true when it was written into the slot now. `connection`: the
+   * connection id when a guest posted it with HvCallPostMessage.
+   */
+  post(vp: Vp, vtl: number, sint: number, type: number, payload: Uint8Array, connection?: number): boolean {
     const key = `${vp.index}/${vtl}/${sint}`;
     const q = this.queue.get(key) ?? [];
     q.push({ type, payload });
     this.queue.set(key, q);
     const now = this.deliver(vp, vtl, sint);
-    this.hv.observe?.({ kind: 'message', vp: vp.index, vtl, sint, type, queued: !now });
+    this.hv.observe?.({ kind: 'message', vp: vp.index, vtl, sint, type, queued: !now, ...(connection === undefined ? {} : { connection }) });
     return now;
+  }
+
+  /** How many messages wait for the slot of (vp, vtl, sint). */
+  queued(vp: Vp, vtl: number, sint: number): number {
+    return this.queue.get(`${vp.index}/${vtl}/${sint}`)?.length ?? 0;
   }
 
   /** Whether a message posted now would go straight into the slot (SIMP on, slot free, nothing queued). */

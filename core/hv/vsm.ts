@@ -21,6 +21,7 @@ import type { HypercallHandler, HypercallRequest, HypercallResult } from './hype
 import { advanceRip } from './hypercall.js';
 import { writeRegister, readRegister } from './registers.js';
 import { modifyVtlProtectionMask } from './protection.js';
+import { postMessage, signalEvent } from './connections.js';
 import { translateVirtualAddress, translateVirtualAddressEx } from './translate.js';
 import { flushVirtualAddressList, flushVirtualAddressListEx, flushVirtualAddressSpace, flushVirtualAddressSpaceEx } from './flush.js';
 
@@ -371,6 +372,8 @@ export const VSM_HANDLERS: Partial<Record<number, HypercallHandler>> = {
   [HvCall.HvCallGetVpIndexFromApicId]: getVpIndexFromApicId,
   [HvCall.HvCallGetVpRegisters]: getVpRegisters,
   [HvCall.HvCallSetVpRegisters]: setVpRegisters,
+  [HvCall.HvCallPostMessage]: postMessage,
+  [HvCall.HvCallSignalEvent]: signalEvent,
 };
 
 export { HYPERCALL_PAGE, R };

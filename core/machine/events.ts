@@ -20,8 +20,16 @@ export type MachineEvent =
   | { kind: 'interrupt'; icount: number; vp: number; vtl: number; vector: number }
   /** A synthetic timer of (vp, vtl) expired: to `vector` (direct mode) or as a message to `sint`. */
   | { kind: 'timer'; icount: number; vp: number; vtl: number; timer: number; direct: boolean; vector: number; sint: number; expiration: number; delivered: boolean }
-  /** A SynIC message for (vp, vtl, sint) was posted; `queued` when its slot was busy. */
-  | { kind: 'message'; icount: number; vp: number; vtl: number; sint: number; type: number; queued: boolean }
+  /**
+   * A SynIC message for (vp, vtl, sint) was posted; `queued` when its slot was busy. `connection`: the
+   * connection id when a guest posted it with HvCallPostMessage (absent for the hypervisor's own).
+   */
+  | { kind: 'message'; icount: number; vp: number; vtl: number; sint: number; type: number; queued: boolean; connection?: number }
+  /**
+   * HvCallSignalEvent by (fromVp, fromVtl) on `connection` set event flag `flag` of SINT `sint` of
+   * (vp, vtl); `raised` when the flag was clear and the SINT's vector was raised.
+   */
+  | { kind: 'event-signal'; icount: number; vp: number; vtl: number; sint: number; flag: number; connection: number; raised: boolean; fromVp: number; fromVtl: number }
   /** A synthetic cluster IPI sent by (vp, vtl) to `targetVtl` of the `targets` VPs. */
   | { kind: 'ipi'; icount: number; vp: number; vtl: number; targetVtl: number; vector: number; targets: number[]; via: 'hypercall' }
   /** An IPI sent through the local APIC of (vp, vtl): ICR fields (it lands in the same VTL of the destinations). */

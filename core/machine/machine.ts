@@ -10,6 +10,7 @@ import { IoBus } from '../devices/iobus.js';
 import { Serial16550 } from '../devices/serial.js';
 import { DebugExit } from '../devices/debugexit.js';
 import { FwCfg } from '../devices/fwcfg.js';
+import { HvTestDev } from '../devices/hvtestdev.js';
 import { Cmos } from '../devices/cmos.js';
 import { PciHostBridge } from '../devices/pci.js';
 import { LegacyPic } from '../devices/pic.js';
@@ -55,6 +56,8 @@ export interface MachineConfig {
   hv?: boolean;
   /** Offer MBEC to VTL1 (default false; see core/hv/README.md). */
   mbec?: boolean;
+  /** Attach QEMU's hyperv-testdev at port 0x3000 (SynIC routes and connections; default false). */
+  hvTestdev?: boolean;
 }
 
 /** Why Machine.run returned. */
@@ -111,6 +114,17 @@ export class Machine {
       pic: new LegacyPic(),
       misc: new MiscPorts({ clock: clock0 }),
     };
+    if (config.hvTestdev && config.hv === false) throw new ConfigError('--hv-testdev needs the Hyper-V interface (--hv on)');
+    if (config.hvTestdev) {
+      // The hypervisor is built below; the device reaches it when the guest writes.
+      this.devices.hvtestdev = new HvTestDev({
+        connectMessage: (id, t) => this.hv!.connectMessage(id, t),
+        disconnectMessage: (id) => this.hv!.disconnectMessage(id),
+        connectEvent: (id, t) => this.hv!.connectEvent(id, t),
+        disconnectEvent: (id) => this.hv!.disconnectEvent(id),
+        raiseSint: (vp, vtl, sint) => this.hv!.raiseSint(vp, vtl, sint),
+      });
+    }
     for (const d of Object.values(this.devices)) this.io.attach(d);
 
     // An IPI lands in the destination VPs' APICs of the sender's VTL (spec/vsm.md 5.4).
