@@ -23,7 +23,7 @@ options:
   --host H      address to listen on (default 127.0.0.1)
   --trace OUT   live sessions: also write the recording to the trace file OUT
   (and the machine options of 'vsmrr run --help': --smp, --mem, --cmdline, --quantum, --hv,
-  --mbec; they do not apply to a trace, which holds its own)
+  --mbec, --hv-testdev; they do not apply to a trace, which holds its own)
 `;
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
@@ -72,7 +72,7 @@ export function gdbCommand(argv: string[]): number | Promise<number> {
     }
     if (traceOut && existsSync(traceOut)) throw new UsageError(`--trace ${traceOut}: the file exists (a trace is never overwritten)`);
     try {
-      session = Session.live({ ramMiB: o.mem, smp: o.smp, cmdline: o.cmdline, quantum: o.quantum, hv: o.hv, mbec: o.mbec }, image,
+      session = Session.live({ ramMiB: o.mem, smp: o.smp, cmdline: o.cmdline, quantum: o.quantum, hv: o.hv, mbec: o.mbec, hvTestdev: o.hvTestdev }, image,
         { ...DEFAULT_SESSION, trace: traceOut, imageName: basename(o.image) });
     } catch (e) {
       if (e instanceof ImageError) throw new ImageError(`${o.image}: ${e.message}`);
