@@ -30,7 +30,7 @@ gdb (two terminals):
     (gdb) reverse-stepi                   -> back in VTL0, on the instruction that caused the intercept
     (gdb) info threads                    one thread per VP and VTL
 VS Code: npm run package:extension, then "Extensions: Install from VSIX..." with dist/vsmrr-debug.vsix;
-  set "vsmrr.command" to \${process.cwd()}/dist/cli/main.js (or npm link, for vsmrr on PATH) and add
+  set "vsmrr.command" to ${process.cwd()}/dist/cli/main.js (or npm link, for vsmrr on PATH) and add
   to .vscode/launch.json:
     { "type": "vsmrr", "request": "launch", "name": "demo trace", "trace": "\${workspaceFolder}/${TRACE}" }
   Step Back and Reverse Continue work as the other buttons do; the VSM scope shows the entry reason.
