@@ -271,3 +271,20 @@ describe.concurrent('--serial-in', { timeout: SLOW }, () => {
     expect(r.stdout.toString()).toBe('abc');
   });
 });
+
+describe('vsmrr demo (npm start)', { timeout: SLOW }, () => {
+  it('records the secure-intercept guest, shows its summary and intercepts, says how to debug it; the trace replays', async () => {
+    requireBuilt([guestImage('vsm-intercept')]);
+    const r = await vsmrr(['demo']); // in the repository root, as npm start runs it
+    const out = r.stdout.toString('utf8');
+    expect(r.status, describeRun(r)).toBe(0);
+    expect(out).toMatch(/SUMMARY: \d+ passed, 0 failed/);
+    expect(out).toMatch(/trace\s+demo\.vsmtrace \(complete\)/);
+    expect(out).toMatch(/^\s+\d+\s+VP0\s+intercept\s+vtl=0 type=0x8001000[16]/m);
+    expect(out).toContain('node dist/cli/main.js gdb demo.vsmtrace');
+    expect(out).toContain('monitor break-on intercept');
+    const v = await vsmrr(['replay', 'demo.vsmtrace', '--verify', '--quiet']);
+    expect(v.status, describeRun(v)).toBe(0);
+    expect(v.stderr).toMatch(/replay verified/);
+  });
+});
