@@ -18,6 +18,11 @@ import { REGISTERS, REGISTER_INDEX } from './registers.js';
 import { regContext } from './regcontext.js';
 import { applyWrite, encodeWrite, type DebuggerWrite } from './inputs.js';
 import { VERSION } from './version.js';
+import { matcher, sameEvent, type EventFilter } from './events.js';
+import { vsmStateOf, type VsmState } from './vsmstate.js';
+
+export { matcher, type EventFilter, type EventQuery } from './events.js';
+export type { VsmState } from './vsmstate.js';
 
 export class SessionError extends Error {}
 
@@ -34,18 +39,6 @@ export type StopEvent =
   | (At & { reason: 'end-of-recording'; detail: StopReason | null })
   | (At & { reason: 'position' })
   | (At & { reason: 'interrupted' });
-
-/** Which events stop a resume. Every given field must match. */
-export interface EventQuery {
-  kinds?: readonly string[];
-  vp?: number;
-  /** The event's VTL (for a VTL transition: either side of it). */
-  vtl?: number;
-  /** Hypercall code, intercept message type, serial byte, ... (the event's `code` column). */
-  code?: number;
-}
-
-export type EventFilter = EventQuery | ((e: MachineEvent) => boolean);
 
 export interface ResumeRequest {
   direction: 'forward' | 'backward';
@@ -81,36 +74,6 @@ export const DEFAULT_SESSION: SessionOptions = { ...DEFAULT_TIMELINE, hashEvery:
 /** Forward runs yield to the caller this often (instructions). */
 const CHUNK = 1_000_000;
 
-/** The event's value for EventQuery.code (the same as the trace's `code` column). */
-function eventCode(e: MachineEvent): number | undefined {
-  switch (e.kind) {
-    case 'hypercall': case 'hypercall-start': return e.code;
-    case 'intercept': return e.type;
-    case 'serial': return e.byte;
-    case 'debug-exit': return e.value;
-    case 'exception': case 'interrupt': case 'ipi': return e.vector;
-    case 'timer': return e.timer;
-    case 'message': return e.type;
-    case 'event-signal': return e.flag;
-    default: return undefined;
-  }
-}
-
-export function matcher(f: EventFilter): (e: MachineEvent) => boolean {
-  if (typeof f === 'function') return f;
-  return (e) => {
-    if (f.kinds && !f.kinds.includes(e.kind)) return false;
-    if (f.vp !== undefined && e.vp !== f.vp) return false;
-    if (f.vtl !== undefined) {
-      if (e.kind === 'vtl-switch') { if (e.from !== f.vtl && e.to !== f.vtl) return false; }
-      else if ((e as { vtl?: number }).vtl !== f.vtl) return false;
-    }
-    if (f.code !== undefined && eventCode(e) !== f.code) return false;
-    return true;
-  };
-}
-
-const same = (a: MachineEvent, b: MachineEvent) => a.icount === b.icount && JSON.stringify(a) === JSON.stringify(b);
 
 export class Session {
   readonly timeline: Timeline;
@@ -194,14 +157,14 @@ export class Session {
   get vtlCount(): number { return this.machine.hv ? 2 : 1; }
 
   private onEvent(e: MachineEvent): void {
-    if (this.trap && this.trap(e) && !(this.atEvent && same(this.atEvent.event, e))) {
+    if (this.trap && this.trap(e) && !(this.atEvent && sameEvent(this.atEvent.event, e))) {
       if (!this.trapped) { this.trapped = e; this.machine.stopAfterInstruction({ kind: 'debugger', vp: e.vp }); }
     }
     // Only the first pass over a stretch of time is logged; running it again after a seek repeats the
     // same events, which are recognised by position and content.
     if (e.icount < this.logged) return;
     if (e.icount === this.logged) {
-      for (let k = this.events.length - 1; k >= 0 && this.events[k].icount === e.icount; k--) if (same(this.events[k], e)) return;
+      for (let k = this.events.length - 1; k >= 0 && this.events[k].icount === e.icount; k--) if (sameEvent(this.events[k], e)) return;
     }
     this.events.push(e);
     this.logged = e.icount;
@@ -210,7 +173,7 @@ export class Session {
 
   /** Index in the log of an event seen during a run. */
   private indexOf(e: MachineEvent): number {
-    for (let k = this.lowerBound(e.icount); k < this.events.length && this.events[k].icount === e.icount; k++) if (same(this.events[k], e)) return k;
+    for (let k = this.lowerBound(e.icount); k < this.events.length && this.events[k].icount === e.icount; k++) if (sameEvent(this.events[k], e)) return k;
     return -1;
   }
 
@@ -383,7 +346,7 @@ export class Session {
     const t = this.timeline;
     if (e.icount === 0) { t.seek(0); }
     else { t.seek(e.icount - 1); }
-    this.trap = (x) => same(x, e);
+    this.trap = (x) => sameEvent(x, e);
     this.trapped = null;
     const wasAt = this.atEvent;
     this.atEvent = null;
@@ -654,64 +617,16 @@ export class Session {
   // ---- VSM state for debugger views (the DAP adapter's "VSM" scope) -------------------------------
 
   /**
-   * What VSM looks like on VP `vp` now, as plain data: which VTLs are enabled (partition and VP), the
-   * last entry into a higher VTL (from the event log), each VTL's VP assist page VTL control area and
-   * intercept message slot (SynIC SINT0), and the protections on the page under the active VTL's RIP.
-   * Null on a machine without the Hyper-V interface.
+   * What VSM looks like on VP `vp` now, as plain data (recorder/vsmstate.ts); the last entry into a
+   * higher VTL comes from the event log. Null on a machine without the Hyper-V interface.
    */
   vsmState(vp: number): VsmState | null {
-    const m = this.machine, hv = m.hv, v = m.vps[vp];
-    if (!v) throw new SessionError(`no VP ${vp}`);
-    if (!hv) return null;
-    const hvp = hv.vps[vp], mem = m.mem;
-    const u64At = (a: number) => (BigInt(mem.read32(a + 4) >>> 0) << 32n) | BigInt(mem.read32(a) >>> 0);
-    const inRam = (a: number, n: number) => a >= 0 && a + n <= mem.size;
+    if (!this.machine.vps[vp]) throw new SessionError(`no VP ${vp}`);
     let lastEntry: VsmState['lastEntry'] = null;
     for (let k = this.lowerBound(this.position() + 1) - 1; k >= 0; k--) {
       const e = this.events[k];
       if (e.kind === 'vtl-switch' && e.vp === vp && e.to > e.from) { lastEntry = { icount: e.icount, index: k, from: e.from, to: e.to, reason: e.reason }; break; }
     }
-    const vtls: VsmState['vtls'] = hvp.vtl.map((s, vtl) => {
-      const page = s.vpAssistGpa;
-      const assist = s.vpAssistEnabled && inRam(page, 4096)
-        ? { gpa: page, entryReason: mem.read32(page + 0x08), vinaAsserted: (mem.read8(page + 0x0c) & 1) === 1, returnRax: u64At(page + 0x10), returnRcx: u64At(page + 0x18) }
-        : null;
-      const simp = (s.simpHi >>> 0) * 4294967296 + ((s.simpLo & ~0xfff) >>> 0);
-      const slot = (s.simpLo & 1) && inRam(simp, 256) ? { gpa: simp, type: mem.read32(simp) >>> 0, messagePending: (mem.read8(simp + 5) & 1) === 1 } : null;
-      return { vtl, enabled: ((hvp.enabledVtls >> vtl) & 1) === 1, hasContext: !!v.vtls[vtl], vpAssist: assist, interceptSlot: slot };
-    });
-    const active = v.activeVtl;
-    const rip = (BigInt(v.cpu.st.ripHi >>> 0) << 32n) | BigInt(v.cpu.st.ripLo >>> 0);
-    const gpa = this.translate(vp, active, rip);
-    const protections = gpa === null ? [] : hv.protection.map((p) => ({ vtl: p.vtl, mask: p.maskOf(Math.floor(gpa / 4096)) }));
-    return {
-      partitionEnabledVtls: hv.enabledVtls, vpEnabledVtls: hvp.enabledVtls, activeVtl: active, lastEntry, vtls,
-      rip, ripGpa: gpa, protections,
-      crInterceptControl: (BigInt(hvp.crInterceptControlHi >>> 0) << 32n) | BigInt(hvp.crInterceptControlLo >>> 0),
-    };
+    return vsmStateOf(this.machine, vp, lastEntry, (v, vtl, a) => this.translate(v, vtl, a));
   }
-}
-
-/** Session.vsmState's answer (bit n of the VTL masks = VTL n). */
-export interface VsmState {
-  partitionEnabledVtls: number;
-  vpEnabledVtls: number;
-  activeVtl: number;
-  /** The VP's last switch into a higher VTL at or before the current position (reason: HV_VTL_ENTRY_REASON). */
-  lastEntry: { icount: number; index: number; from: number; to: number; reason: number } | null;
-  vtls: {
-    vtl: number;
-    enabled: boolean;
-    hasContext: boolean;
-    /** The VTL control area of this VTL's VP assist page (spec/vsm.md 4), when the page is enabled. */
-    vpAssist: { gpa: number; entryReason: number; vinaAsserted: boolean; returnRax: bigint; returnRcx: bigint } | null;
-    /** SINT0 message slot (where secure intercepts arrive), when the message page is enabled: type 0 = empty. */
-    interceptSlot: { gpa: number; type: number; messagePending: boolean } | null;
-  }[];
-  /** RIP of the active VTL, its guest-physical address, and the protection mask each lower VTL has on that page. */
-  rip: bigint;
-  ripGpa: number | null;
-  protections: { vtl: number; mask: number }[];
-  /** CR intercept control set by VTL1 for VTL0 (spec/vsm.md 3.1). */
-  crInterceptControl: bigint;
 }
