@@ -646,13 +646,6 @@ static void test_tpr(void)
 
 /* ---- setup ---- */
 
-static volatile bool ap_ready[HV_MAX_VPS];
-
-static void ap_setup(void *arg)
-{
-	ap_ready[smp_id()] = vsm_ap_boot();
-}
-
 int main(void)
 {
 	struct vsm_config cfg = VSM_CONFIG_DEFAULT;
@@ -671,11 +664,8 @@ int main(void)
 		report_skip("IPIs: need --smp 2 or more (%d CPU online)", ncpu);
 		return report_summary();
 	}
-	for (int k = 1; k < ncpu; k++) {
-		hv_report_status(vsm_enable_ap(k), HV_STATUS_SUCCESS, "VTL1 on VP0 enables VTL1 on VP%d", k);
-		on_cpu(k, ap_setup, NULL);
-		report(ap_ready[k], "VP%d boots VTL1", k);
-	}
+	for (int k = 1; k < ncpu; k++)
+		vsm_bring_up_ap(k);
 	handle_exception(V_IPI, v0_isr);
 	handle_exception(V_TIMER0, v0_isr);
 	vsm_vtl1_call(v1_setup, 0);

@@ -160,13 +160,6 @@ static u64 v1_translate_inhibit(struct vsm_call *c)
 
 /* ---- APs ---- */
 
-static volatile bool ap_ready[HV_MAX_VPS];
-
-static void ap_setup(void *arg)
-{
-	ap_ready[smp_id()] = vsm_ap_boot();
-}
-
 /* APs run this loop: one flush per value of `go`. */
 static void ap_loop(void *arg)
 {
@@ -205,11 +198,8 @@ int main(void)
 		report_skip("TLB lock: needs --smp 2 or more (%d CPU online)", ncpu);
 		return report_summary();
 	}
-	for (int k = 1; k < ncpu; k++) {
-		hv_report_status(vsm_enable_ap(k), HV_STATUS_SUCCESS, "VTL1 on VP0 enables VTL1 on VP%d", k);
-		on_cpu(k, ap_setup, NULL);
-		report(ap_ready[k], "VP%d boots VTL1", k);
-	}
+	for (int k = 1; k < ncpu; k++)
+		vsm_bring_up_ap(k);
 
 	for (int k = 1; k < ncpu; k++)
 		on_cpu_async(k, ap_loop, NULL);

@@ -21,6 +21,7 @@
 #include "desc.h"
 #include "libc.h"
 #include "report.h"
+#include "smp.h"
 #include "layout.h"
 #include "x86.h"
 
@@ -372,6 +373,21 @@ bool vsm_ap_boot(void)
 	if (r != VSM_NOP_MAGIC)
 		printf("vsm: first VTL call on VP %d returned %lx\n", smp_id(), r);
 	return r == VSM_NOP_MAGIC;
+}
+
+static volatile bool ap_booted[HV_MAX_VPS];
+
+static void ap_boot(void *arg)
+{
+	(void)arg;
+	ap_booted[smp_id()] = vsm_ap_boot();
+}
+
+bool vsm_bring_up_ap(u32 vp)
+{
+	hv_report_status(vsm_enable_ap(vp), HV_STATUS_SUCCESS, "VTL1 on VP0 enables VTL1 on VP%d", vp);
+	on_cpu(vp, ap_boot, NULL);
+	return report(ap_booted[vp], "VP%d boots VTL1", vp);
 }
 
 u64 vsm_start_vp(u32 vp)

@@ -114,6 +114,11 @@ long vsm_init(const struct vsm_config *cfg);
 /* Other VPs (bootstrap rule, §2.2): VTL1 on the BSP enables VTL1 on VP `vp`
  * (raw result); then VP `vp` itself (in VTL0) runs vsm_ap_boot(). */
 u64 vsm_enable_ap(u32 vp);
+/*
+ * VP0 enables VTL1 on AP `vp` (vsm_enable_ap) and has the AP run vsm_ap_boot() through on_cpu(),
+ * reporting both steps; returns whether the AP's VTL1 answered.
+ */
+bool vsm_bring_up_ap(u32 vp);
 bool vsm_ap_boot(void);
 /* Start VP `vp` in VTL0 with HvCallStartVirtualProcessor (§2.8) at the
  * SDK's AP entry (ap_main), on its SDK stack. Raw result. */
