@@ -93,6 +93,22 @@ export class Stepper {
     return st.reason === 'event' ? null : st;
   }
 
+  /**
+   * Step `n` of a stepping loop: one instruction of VP `vp`, with the state before it (`a`, and the
+   * value on top of its stack, `aTop`) and after it (`b`); or the stop that ends the loop (the step
+   * limit, a cancel, or a resume that stopped for another reason).
+   */
+  private async stepInsn(vp: number, n: number): Promise<{ a: Where; aTop: bigint | null; b: Where } | StopEvent> {
+    const s = this.s;
+    if (n > MAX_STEPS) return stopHere(s, vp, 'step');
+    if (n % 256 === 0) { await tick(); if (this.ctx.cancelled()) return stopHere(s, vp, 'interrupted'); }
+    const a = where(s, vp);
+    const aTop = this.top(vp, a);
+    const st = s.resumeSync({ direction: 'forward', step: vp });
+    if (st.reason !== 'step') return st;
+    return { a, aTop, b: where(s, vp) };
+  }
+
   /** One source line forwards (see the file comment). */
   async stepLine(vp: number, mode: 'into' | 'over'): Promise<StopEvent> {
     const s = this.s;
@@ -100,13 +116,10 @@ export class Stepper {
     let cur = lineKey(this.line(start.rip));
     let curFn = this.fnStart(start.rip);
     for (let n = 1; ; n++) {
-      if (n > MAX_STEPS) return stopHere(s, vp, 'step');
-      if (n % 256 === 0) { await tick(); if (this.ctx.cancelled()) return stopHere(s, vp, 'interrupted'); }
-      const a = where(s, vp);
-      const aTop = this.top(vp, a);
-      const st = s.resumeSync({ direction: 'forward', step: vp });
-      if (st.reason !== 'step') return st;
-      let b = where(s, vp);
+      const step = await this.stepInsn(vp, n);
+      if ('reason' in step) return step;
+      const { a, aTop } = step;
+      let b = step.b;
       if (mode === 'over') {
         if (b.vtl > start.vtl && a.vtl === start.vtl) {
           const r = await this.runUntilVtl(vp, start.vtl);
@@ -137,16 +150,13 @@ export class Stepper {
     const s = this.s;
     const start = where(s, vp);
     for (let n = 1; ; n++) {
-      if (n > MAX_STEPS) return stopHere(s, vp, 'step');
-      if (n % 256 === 0) { await tick(); if (this.ctx.cancelled()) return stopHere(s, vp, 'interrupted'); }
-      const a = where(s, vp);
-      const aTop = this.top(vp, a);
-      const st = s.resumeSync({ direction: 'forward', step: vp });
-      if (st.reason !== 'step') return st;
-      let b = where(s, vp);
+      const step = await this.stepInsn(vp, n);
+      if ('reason' in step) return step;
+      const { a, aTop } = step;
+      let b = step.b;
       if (b.vtl !== a.vtl) {
         // Leaving for a lower VTL (a VTL return) leaves this code's caller too.
-        if (b.vtl < start.vtl) return st;
+        if (b.vtl < start.vtl) return stopHere(s, vp, 'step');
         if (b.vtl > start.vtl) { const r = await this.runUntilVtl(vp, start.vtl); if (r) return r; b = where(s, vp); }
       } else {
         const ret = this.isCall(vp, a, b);
