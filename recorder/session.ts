@@ -311,14 +311,11 @@ export class Session {
     if (on.breakpoints || on.watches) {
       const lower = ev ? ev.event.icount - 1 : -1;
       const span = Math.max(1, here - Math.max(0, lower));
-      // Interval by interval towards the past. Replaying one takes checkpoints and thins older ones,
-      // so the next interval is looked up afresh each time (it ends where this one started).
-      for (let to = here, from = t.checkpointBefore(to); from !== null && to > lower; to = from, from = t.checkpointBefore(to)) {
-        // The interval's summary says no breakpoint's code ran there: nothing to replay.
-        if (!on.watches && t.breakpointsNeverRanIn(from, to)) continue;
-        yield { done: here - to, total: span, message: `searching backwards from instruction ${to}` };
-        const s = t.scanInterval(from, to, here, lower, on);
-        if (!s || (s.kind !== 'breakpoint' && s.kind !== 'watchpoint')) continue;
+      const search = t.stopsBefore(here, lower, on);
+      let r = search.next();
+      for (; !r.done; r = search.next()) yield { done: here - r.value[1], total: span, message: `searching backwards from instruction ${r.value[1]}` };
+      const s = r.value;
+      if (s && (s.kind === 'breakpoint' || s.kind === 'watchpoint')) {
         this.atEvent = null;
         if (s.kind === 'watchpoint') {
           // Leave the machine before the access, with the old value in memory (rr, gdb's record target).

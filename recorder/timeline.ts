@@ -412,19 +412,11 @@ export class Timeline {
     return { kind: 'position', icount: m.icount() };
   }
 
-  /** The checkpoint intervals [from, to) covering [0, here), newest first (the last one ends at here). */
   /** The newest checkpoint position before `x`, or null. */
   checkpointBefore(x: number): number | null {
     let best: number | null = null;
     for (const c of this.cps) if (c.icount < x) best = c.icount;
     return best;
-  }
-
-  intervalsBefore(here: number): [number, number][] {
-    const starts = this.cps.map((c) => c.icount).filter((x) => x < here);
-    const out: [number, number][] = [];
-    for (let i = starts.length - 1; i >= 0; i--) out.push([starts[i], i + 1 < starts.length ? starts[i + 1] : here]);
-    return out;
   }
 
   /**
@@ -448,14 +440,27 @@ export class Timeline {
     return last;
   }
 
-  /** The newest breakpoint or watchpoint stop in (lower, here), or null (the machine is left somewhere). */
-  lastStopBefore(here: number, lower: number, on: { breakpoints: boolean; watches: boolean }): TimelineStop | null {
+  /**
+   * The newest breakpoint or watchpoint stop in (lower, here), searched interval by interval towards
+   * the past; yields each interval [from, to) before replaying it (progress), returns the stop or null
+   * (the machine is left somewhere). Intervals whose summary says no breakpoint's code ran are skipped.
+   * Replaying one takes checkpoints and thins older ones, so the next interval is looked up afresh each
+   * time (it ends where this one started).
+   */
+  *stopsBefore(here: number, lower: number, on: { breakpoints: boolean; watches: boolean }): Generator<[number, number], TimelineStop | null> {
     for (let to = here, from = this.checkpointBefore(to); from !== null && to > lower; to = from, from = this.checkpointBefore(to)) {
       if (!on.watches && this.breakpointsNeverRanIn(from, to)) continue;
+      yield [from, to];
       const s = this.scanInterval(from, to, here, lower, on);
       if (s) return s;
     }
     return null;
+  }
+
+  /** stopsBefore, run to its answer. */
+  lastStopBefore(here: number, lower: number, on: { breakpoints: boolean; watches: boolean }): TimelineStop | null {
+    const g = this.stopsBefore(here, lower, on);
+    for (;;) { const r = g.next(); if (r.done) return r.value; }
   }
 
   /**
